@@ -18,6 +18,11 @@ type Series struct {
 	Step   time.Duration
 	Values []float64
 	Filled int
+	// Notes summarises, one line each, what a reader or transform did
+	// beyond a plain copy (gaps filled, empty cells, duplicate rows dropped,
+	// rows reordered, partly covered resample edges), so
+	// a command can print it as a warning summary. Nil when nothing happened.
+	Notes []string
 }
 
 // Len returns the number of intervals.

@@ -1,0 +1,158 @@
+package backtest
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/jouleworks/joule/dispatch"
+	"github.com/jouleworks/joule/market"
+	"github.com/jouleworks/joule/site"
+)
+
+var t0 = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// scripted is a policy that replays fixed miner counts for tier 0.
+type scripted struct{ on []float64 }
+
+func (scripted) Name() string { return "scripted" }
+func (p scripted) Decide(in *dispatch.Input) dispatch.Decision {
+	t := int(in.Start.Sub(t0) / in.Step)
+	n := float64(in.Site.Tiers[0].Count)
+	return dispatch.Decision{Start: in.Start, Jobs: make([]float64, len(in.State.Jobs)),
+		Tiers: []dispatch.TierDecision{{Running: []float64{p.on[t]}, Sleeping: n - p.on[t]}}}
+}
+
+func series(name string, step time.Duration, v ...float64) market.Series {
+	return market.Series{Name: name, Start: t0, Step: step, Values: v}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+// TestAccountingByHand checks a miners-only site against a hand
+// (spreadsheet) computation: 10 miners of 100 TH/s at 3,000 W, 10 W asleep,
+// no switching cost or latency, four 15-minute intervals.
+func TestAccountingByHand(t *testing.T) {
+	s := &site.Site{Name: "hand", InterconnectMW: 1, Tiers: []site.Tier{{Name: "a", Count: 10, SleepW: 10,
+		Profiles: []site.Profile{{Name: "stock", THs: 100, W: 3000}}}}}
+	in := Inputs{
+		Prices:    series("price", 15*time.Minute, 20, 50, 200, -10),
+		Hashprice: series("hashprice", 24*time.Hour, 0.05),
+	}
+	res, err := Run(s, in, Options{Policies: []dispatch.Policy{scripted{[]float64{10, 6, 0, 10}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Policies[0]
+	// Spreadsheet:
+	// mining  = 0.05 $/TH/day × 100 TH/s × (10+6+0+10) miners × 0.25/24 day = 1.354166…
+	// load MW = 0.030, 6×0.003+4×0.00001 = 0.01804, 10×0.00001 = 0.0001, 0.030
+	// energy  = 0.25 h × (20×0.03 + 50×0.01804 + 200×0.0001 − 10×0.03) = 0.3055
+	want := Account{
+		Mining:         0.05 * 100 * 26 * 0.25 / 24,
+		Energy:         0.3055,
+		MWh:            0.25 * (0.03 + 0.01804 + 0.0001 + 0.03),
+		CurtailedHours: 0.25 * (0.4 + 1.0),
+		Starts:         10,
+	}
+	want.Profit = want.Mining - want.Energy
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"mining", got.Mining, want.Mining}, {"energy", got.Energy, want.Energy},
+		{"profit", got.Profit, want.Profit}, {"MWh", got.MWh, want.MWh},
+		{"curtailed hours", got.CurtailedHours, want.CurtailedHours}, {"starts", got.Starts, want.Starts},
+		{"AI", got.AI, 0}, {"ancillary", got.Ancillary, 0}, {"4CP", got.FourCP, 0}, {"switching", got.Switching, 0},
+	} {
+		if !near(c.got, c.want) {
+			t.Errorf("%s = %.9f, want %.9f", c.name, c.got, c.want)
+		}
+	}
+}
+
+// richSite has every revenue and cost source.
+func richSite() *site.Site {
+	s := &site.Site{Name: "rich", InterconnectMW: 0.8, Timezone: "America/Chicago",
+		Contract:  site.Contract{Kind: site.ContractPPA, PricePerMWh: 40, MW: 0.5},
+		FourCP:    site.FourCP{RatePerKWYear: 50},
+		Ancillary: site.Ancillary{PricePerMWh: 6},
+		Cooling:   site.Cooling{AboveC: 30, DeratePerC: 0.05, MinFraction: 0.5},
+		Tiers: []site.Tier{
+			{Name: "old", Count: 100, SleepW: 10, SwitchCost: 0.2, WakeLatency: 5 * time.Minute, SleepLatency: time.Minute,
+				MinOn: 30 * time.Minute, MinOff: 15 * time.Minute,
+				Profiles: []site.Profile{{Name: "stock", THs: 100, W: 3000}, {Name: "eco", THs: 80, W: 2200}}},
+			{Name: "new", Count: 80, SleepW: 20, SwitchCost: 0.3, WakeLatency: 3 * time.Minute, SleepLatency: 20 * time.Minute,
+				Cooling:  site.CoolingHydro,
+				Profiles: []site.Profile{{Name: "stock", THs: 200, W: 3500}, {Name: "oc", THs: 230, W: 4400}}},
+		},
+		GPUPools: []site.GPUPool{{Name: "gpu", Count: 60, LoadW: 1200, IdleW: 200,
+			Firm:  site.FirmLease{GPUs: 10, PricePerGPUHour: 2},
+			Batch: []site.BatchJob{{Name: "job", GPUHours: 40, PricePerGPUHour: 1.5, Every: 3 * time.Hour}},
+			Inference: site.Inference{PricePerGPUHour: 2.5, GPUsByHour: []float64{
+				5, 5, 5, 5, 5, 5, 10, 15, 20, 25, 30, 30, 30, 30, 30, 25, 20, 15, 10, 10, 5, 5, 5, 5}}}},
+	}
+	return s
+}
+
+func richInputs(n int) Inputs {
+	p := make([]float64, n)
+	load := make([]float64, n/4)
+	temp := make([]float64, n/4)
+	for i := range p {
+		p[i] = 45 + 30*math.Sin(float64(i)/5)
+		if i%17 == 3 {
+			p[i] = 900
+		}
+		if i%23 == 5 {
+			p[i] = -15
+		}
+	}
+	for i := range load {
+		load[i] = 60000 + 10000*math.Sin(float64(i)/3)
+		temp[i] = 28 + 6*math.Sin(float64(i)/4)
+	}
+	start := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC)
+	return Inputs{
+		Prices:      market.Series{Start: start, Step: 15 * time.Minute, Values: p},
+		Hashprice:   market.Series{Start: start.Add(-24 * time.Hour), Step: 24 * time.Hour, Values: []float64{0.06, 0.055, 0.05}},
+		SystemLoad:  market.Series{Start: start, Step: time.Hour, Values: load},
+		Temperature: market.Series{Start: start, Step: time.Hour, Values: temp},
+	}
+}
+
+// TestAccountsReconcile runs every policy on a site with every revenue and
+// cost source: components must sum to profit, and the hindsight plan's
+// accounted profit must equal the LP optimum and beat every online policy.
+func TestAccountsReconcile(t *testing.T) {
+	s := richSite()
+	res, err := Run(s, richInputs(96), Options{Hindsight: true,
+		Policies: []dispatch.Policy{dispatch.AlwaysOn{}, dispatch.Strike{}, dispatch.Joule{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Peaks) != 1 {
+		t.Fatalf("peaks = %v, want one June peak", res.Peaks)
+	}
+	hs := res.Policies[len(res.Policies)-1]
+	for _, p := range res.Policies {
+		sum := p.Mining + p.AI + p.Ancillary + p.Resale - p.Energy - p.FourCP - p.Switching
+		if !near(sum, p.Profit) {
+			t.Errorf("%s: components sum to %.6f, profit %.6f", p.Policy, sum, p.Profit)
+		}
+		if p.Policy != HindsightName && p.Profit > hs.Profit+1e-6 {
+			t.Errorf("%s profit %.4f above hindsight %.4f", p.Policy, p.Profit, hs.Profit)
+		}
+		if p.AI <= 0 || p.Mining <= 0 || p.Energy <= 0 || p.FourCP <= 0 {
+			t.Errorf("%s: AI %.4f, mining %.4f, energy %.4f, 4CP %.4f: want every source exercised", p.Policy, p.AI, p.Mining, p.Energy, p.FourCP)
+		}
+		if p.Policy == "joule" && (p.Resale <= 0 || p.Ancillary <= 0 || p.Switching <= 0) {
+			t.Errorf("joule: resale %.4f, ancillary %.4f, switching %.4f: want every source exercised", p.Resale, p.Ancillary, p.Switching)
+		}
+		t.Logf("%-9s profit %10.4f mining %9.4f AI %9.4f anc %7.4f resale %7.4f energy %8.4f 4cp %8.4f switch %6.4f",
+			p.Policy, p.Profit, p.Mining, p.AI, p.Ancillary, p.Resale, p.Energy, p.FourCP, p.Switching)
+	}
+	if math.Abs(hs.Profit-hs.Bound) > 1e-6*math.Abs(hs.Bound) {
+		t.Errorf("hindsight accounted profit %.9f, LP optimum %.9f", hs.Profit, hs.Bound)
+	}
+}

@@ -1,0 +1,374 @@
+package miner
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// fromCGMiner fills r from whichever cgminer-family replies are present
+// (summary, stats, devs/edevs, pools, and the dialect extras power,
+// tunerstatus, fans, temps). It never fails: missing or odd fields stay
+// zero, because a partial reading is worth more than none. It returns the
+// firmware's own sleep flag, if it gave one.
+func fromCGMiner(r *Reading, rs map[string]*Response) (sleeping bool) {
+	if s := first(rs, "summary", "SUMMARY"); s != nil {
+		r.HashrateTHs = hashTHs(s, "GHS 5s", "MHS 5s", "GHS 1m", "MHS 1m")
+		r.HashrateAvgTHs = hashTHs(s, "GHS av", "MHS av")
+		if v, ok := Lookup(s, "Elapsed"); ok {
+			if e, ok := Int(v); ok && e > 0 {
+				r.Uptime = time.Duration(e) * time.Second
+			}
+		}
+		r.Accepted = intOf(s, "Accepted")
+		r.Rejected = intOf(s, "Rejected")
+		r.HWErrors = intOf(s, "Hardware Errors")
+		if v, ok := Lookup(s, "Device Hardware%"); ok {
+			if f, ok := Float(v); ok {
+				r.HWErrorRate = f / 100
+			}
+		}
+		if w := floatOf(s, "Power", "Watts", "Power Realtime"); w > 0 {
+			r.PowerW = w
+		}
+		if pl := floatOf(s, "Power Limit"); pl > 0 {
+			r.PowerLimitW = pl
+		}
+	}
+	if st := rs["stats"]; st != nil {
+		sleeping = statsInto(r, st.Section("STATS"))
+	}
+	if d := rs["devs"]; d != nil {
+		devsInto(r, d.Section("DEVS"))
+	} else if d := rs["edevs"]; d != nil {
+		devsInto(r, d.Section("DEVS"))
+	}
+	if p := rs["pools"]; p != nil {
+		r.Pools = poolsOf(p.Section("POOLS"))
+	}
+	if p := first(rs, "power", "POWER"); p != nil {
+		if w := floatOf(p, "Watts", "Power"); w > 0 {
+			r.PowerW = w
+		}
+	}
+	if t := first(rs, "tunerstatus", "TUNERSTATUS"); t != nil {
+		if w := floatOf(t, "ApproximateMinerPowerConsumption"); w > 0 {
+			r.PowerW = w
+		}
+		if pl := floatOf(t, "PowerLimit"); pl > 0 {
+			r.PowerLimitW = pl
+		}
+	}
+	if f := rs["fans"]; f != nil && len(r.FansRPM) == 0 {
+		for _, fan := range f.Section("FANS") {
+			r.FansRPM = append(r.FansRPM, floatOf(fan, "RPM"))
+		}
+	}
+	if t := rs["temps"]; t != nil {
+		for _, e := range t.Section("TEMPS") {
+			r.ChipMaxC = max(r.ChipMaxC, floatOf(e, "Chip"))
+			if b := floatOf(e, "Board"); b > 0 && r.OutletC == 0 {
+				r.OutletC = b
+			}
+		}
+	}
+	if r.HashrateTHs == 0 && r.HashrateAvgTHs > 0 && r.Uptime < 10*time.Second {
+		r.HashrateTHs = r.HashrateAvgTHs
+	}
+	return sleeping
+}
+
+func first(rs map[string]*Response, cmd, section string) map[string]any {
+	if x := rs[cmd]; x != nil {
+		return x.First(section)
+	}
+	return nil
+}
+
+// hashTHs reads the first present hashrate key and converts it to TH/s.
+// GHS keys are in GH/s and MHS keys in MH/s unless the value carries its own
+// SI prefix ("13.5T" is H/s).
+func hashTHs(m map[string]any, keys ...string) float64 {
+	for _, k := range keys {
+		v, ok := Lookup(m, k)
+		if !ok {
+			continue
+		}
+		f, _, scaled, ok := Quantity(v)
+		if !ok {
+			continue
+		}
+		switch {
+		case scaled:
+			return f / 1e12
+		case strings.HasPrefix(strings.ToUpper(k), "MHS"):
+			return f / 1e6
+		case strings.HasPrefix(strings.ToUpper(k), "THS"):
+			return f
+		default:
+			return f / 1e3
+		}
+	}
+	return 0
+}
+
+func floatOf(m map[string]any, keys ...string) float64 {
+	if v, ok := Lookup(m, keys...); ok {
+		if f, ok := Float(v); ok {
+			return f
+		}
+	}
+	return 0
+}
+
+func intOf(m map[string]any, keys ...string) int64 {
+	if v, ok := Lookup(m, keys...); ok {
+		if n, ok := Int(v); ok {
+			return n
+		}
+	}
+	return 0
+}
+
+func strOf(m map[string]any, keys ...string) string {
+	if v, ok := Lookup(m, keys...); ok {
+		s, _ := String(v)
+		return s
+	}
+	return ""
+}
+
+// numbered collects keys prefix<N> (N a positive integer) of m by N.
+func numbered(m map[string]any, prefix string) map[int]any {
+	out := map[int]any{}
+	for k, v := range m {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		n, err := strconv.Atoi(k[len(prefix):])
+		if err != nil || n <= 0 || n > 64 {
+			continue
+		}
+		out[n] = v
+	}
+	return out
+}
+
+func sortedKeys(m map[int]any) []int {
+	ks := make([]int, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	return ks
+}
+
+// statsInto reads bmminer/LUXminer STATS: element 0 holds version info, the
+// next the board data. It reports a firmware sleep flag (Mode 1 or
+// "sleep").
+func statsInto(r *Reading, elems []map[string]any) (sleeping bool) {
+	var board map[string]any
+	for _, e := range elems {
+		if t := strOf(e, "Type"); t != "" && r.Model == "" {
+			r.Model = t
+		}
+		if _, ok := Lookup(e, "miner_count", "fan_num", "chain_acn1", "total_rate", "temp_num"); ok && board == nil {
+			board = e
+		}
+	}
+	if board == nil {
+		return false
+	}
+	if r.HashrateTHs == 0 {
+		r.HashrateTHs = hashTHs(board, "GHS 5s", "total_rate")
+	}
+	if r.HashrateAvgTHs == 0 {
+		r.HashrateAvgTHs = hashTHs(board, "GHS av")
+	}
+	r.HashrateIdealTHs = hashTHs(board, "total_rateideal", "total_rate_ideal")
+	if r.Uptime == 0 {
+		if e := intOf(board, "Elapsed"); e > 0 {
+			r.Uptime = time.Duration(e) * time.Second
+		}
+	}
+	if mode, ok := Lookup(board, "Mode", "miner-mode"); ok {
+		switch s, _ := String(mode); strings.ToLower(s) {
+		case "1", "sleep":
+			sleeping = true
+			r.Profile = "sleep"
+		case "3", "low", "lpm":
+			r.Profile = "low"
+		case "0", "normal":
+			r.Profile = "normal"
+		}
+	}
+	if w := floatOf(board, "chain_power", "power", "Power"); w > 0 && r.PowerW == 0 {
+		r.PowerW = w
+	}
+
+	// Fans: fan1..fanN, on S19-era firmware numbered from fan5 with
+	// zero placeholders before them. Keep fan_num of them, dropping leading
+	// placeholders, but keep a real fan that reads 0 (stopped).
+	fans := numbered(board, "fan")
+	keys := sortedKeys(fans)
+	n := int(intOf(board, "fan_num"))
+	for len(keys) > n && n > 0 {
+		if f, _ := Float(fans[keys[0]]); f != 0 {
+			break
+		}
+		keys = keys[1:]
+	}
+	if len(keys) > 0 {
+		r.FansRPM = r.FansRPM[:0]
+		for _, k := range keys {
+			f, _ := Float(fans[k])
+			r.FansRPM = append(r.FansRPM, f)
+		}
+	}
+
+	// Boards: one per chain index that has any chain data.
+	idx := map[int]bool{}
+	for _, p := range []string{"chain_acn", "chain_rate", "chain_acs", "temp_chip", "temp_pcb"} {
+		for k := range numbered(board, p) {
+			idx[k] = true
+		}
+	}
+	var order []int
+	for k := range idx {
+		order = append(order, k)
+	}
+	sort.Ints(order)
+	var inlet, outlet []float64
+	r.Boards = r.Boards[:0]
+	for _, i := range order {
+		si := strconv.Itoa(i)
+		b := Board{Index: i}
+		b.HashrateTHs = hashTHs(board, "chain_rate"+si)
+		b.IdealTHs = hashTHs(board, "chain_rateideal"+si, "chain_rate_ideal"+si)
+		b.ChipsFound = int(intOf(board, "chain_acn"+si))
+		if acs := strOf(board, "chain_acs"+si); acs != "" {
+			ok, bad := ChipMap(acs)
+			b.ChipsBad = bad
+			b.ChipsExpected = ok + bad
+			if b.ChipsFound == 0 && ok > 0 {
+				b.ChipsFound = ok
+			}
+		}
+		b.HWErrors = intOf(board, "chain_hw"+si)
+		b.FreqMHz = floatOf(board, "freq_avg"+si, "chain_freq"+si)
+		if v, ok := Lookup(board, "temp_chip"+si); ok {
+			b.ChipTempsC = Dashed(v)
+		} else if v, ok := Lookup(board, "temp2_"+si); ok {
+			b.ChipTempsC = Dashed(v)
+		}
+		if v, ok := Lookup(board, "temp_pcb"+si); ok {
+			b.PCBTempsC = Dashed(v)
+		} else if v, ok := Lookup(board, "temp"+si); ok {
+			b.PCBTempsC = Dashed(v)
+		}
+		if isPlaceholder(b) {
+			continue
+		}
+		// Four-sensor boards list inlet-side sensors first, outlet-side last.
+		if len(b.PCBTempsC) == 4 {
+			inlet = append(inlet, b.PCBTempsC[:2]...)
+			outlet = append(outlet, b.PCBTempsC[2:]...)
+		}
+		for _, c := range b.ChipTempsC {
+			r.ChipMaxC = max(r.ChipMaxC, c)
+		}
+		r.ChipsFound += b.ChipsFound
+		r.ChipsExpected += b.ChipsExpected
+		r.Boards = append(r.Boards, b)
+	}
+	r.InletC = meanNonZero(inlet)
+	r.OutletC = meanNonZero(outlet)
+	if r.ChipMaxC == 0 {
+		for _, v := range numbered(board, "temp2_") {
+			for _, c := range Dashed(v) {
+				r.ChipMaxC = max(r.ChipMaxC, c)
+			}
+		}
+	}
+	if r.HashrateIdealTHs == 0 {
+		for _, b := range r.Boards {
+			r.HashrateIdealTHs += b.IdealTHs
+		}
+	}
+	return sleeping
+}
+
+// isPlaceholder spots the all-zero chain slots older firmware lists for
+// connectors with no board (S9: chains 1–5 empty, 6–8 real).
+func isPlaceholder(b Board) bool {
+	if b.ChipsFound != 0 || b.ChipsExpected != 0 || b.HashrateTHs != 0 || b.IdealTHs != 0 {
+		return false
+	}
+	for _, t := range append(append([]float64{}, b.ChipTempsC...), b.PCBTempsC...) {
+		if t != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func meanNonZero(xs []float64) float64 {
+	var s float64
+	n := 0
+	for _, x := range xs {
+		if x != 0 {
+			s += x
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return s / float64(n)
+}
+
+// devsInto adds per-board figures from DEVS where stats gave none (Braiins,
+// generic cgminer).
+func devsInto(r *Reading, devs []map[string]any) {
+	if len(r.Boards) > 0 {
+		return
+	}
+	for i, d := range devs {
+		b := Board{Index: i}
+		if v, ok := Lookup(d, "ASC", "ID"); ok {
+			if n, ok := Int(v); ok {
+				b.Index = int(n)
+			}
+		}
+		b.HashrateTHs = hashTHs(d, "MHS 5s", "GHS 5s", "MHS av", "GHS av")
+		b.HWErrors = intOf(d, "Hardware Errors")
+		if t := floatOf(d, "Temperature", "Chip Temp"); t > 0 {
+			b.ChipTempsC = []float64{t}
+			r.ChipMaxC = max(r.ChipMaxC, t)
+		}
+		b.ChipsFound = int(intOf(d, "Chips", "chip_count", "Effective Chips"))
+		b.ChipsExpected = int(intOf(d, "Nominal Chips", "chips_expected"))
+		r.ChipsFound += b.ChipsFound
+		r.ChipsExpected += b.ChipsExpected
+		r.Boards = append(r.Boards, b)
+	}
+}
+
+func poolsOf(pools []map[string]any) []Pool {
+	out := make([]Pool, 0, len(pools))
+	for _, p := range pools {
+		pl := Pool{
+			URL:      strOf(p, "URL"),
+			User:     strOf(p, "User"),
+			Accepted: intOf(p, "Accepted"),
+			Rejected: intOf(p, "Rejected"),
+		}
+		pl.Alive = strings.EqualFold(strOf(p, "Status"), "Alive")
+		if v, ok := Lookup(p, "Stratum Active"); ok {
+			pl.Active, _ = v.(bool)
+		}
+		out = append(out, pl)
+	}
+	return out
+}

@@ -1,0 +1,146 @@
+package roundtrip
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jouleworks/joule/emulator"
+	"github.com/jouleworks/joule/emulator/physics"
+	"github.com/jouleworks/joule/miner"
+)
+
+func wantNamed(t *testing.T, err error, host string, target error) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one naming %s", host)
+	}
+	if !strings.Contains(err.Error(), "miner "+host) {
+		t.Errorf("error %q does not name miner %s", err, host)
+	}
+	if target != nil && !errors.Is(err, target) {
+		t.Errorf("error %q is not %v", err, target)
+	}
+}
+
+// TestErrorsAgainstEmulator: a wrong password, a refused command, a closed
+// port and a reply that never comes each give a clear error naming the
+// miner, on every dialect where the case exists.
+func TestErrorsAgainstEmulator(t *testing.T) {
+	f := startFleet(t, emulator.Config{Count: 4, Mix: allDialects, Seed: 9, Net: testNet(154)})
+	f.Advance(30 * time.Minute)
+	ctx := context.Background()
+	wrong := miner.Options{Timeout: 2 * time.Second, Credentials: func(_ miner.Target, d miner.Dialect) miner.Credentials {
+		return miner.Credentials{User: miner.DefaultCredentials[d].User, Password: "not-the-password"}
+	}}
+	byFw := map[emulator.Firmware]emulator.MinerInfo{}
+	for _, mi := range f.Miners() {
+		byFw[mi.Firmware] = mi
+	}
+
+	t.Run("wrong password", func(t *testing.T) {
+		for _, fw := range []emulator.Firmware{emulator.Stock, emulator.Braiins, emulator.Whatsminer} {
+			mi := byFw[fw]
+			m, err := miner.Dial(ctx, target(mi), wrong)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var op func() error
+			switch fw {
+			case emulator.Stock:
+				op = func() error { _, err := m.SetProfile(ctx, "low"); return err }
+			case emulator.Braiins:
+				op = func() error { _, err := m.SetPowerTarget(ctx, 2800); return err }
+			case emulator.Whatsminer:
+				op = func() error { _, err := m.SetPowerTarget(ctx, 2800); return err }
+			}
+			err = op()
+			wantNamed(t, err, mi.Addr.String(), miner.ErrAuth)
+			t.Logf("%s: %v", fw, err)
+		}
+	})
+
+	t.Run("refused command", func(t *testing.T) {
+		// Stock 4028 is read-only; LuxOS refuses profileset while ATM runs.
+		mi := byFw[emulator.Stock]
+		_, err := (&miner.CGMiner{Addr: mi.CGMiner.String()}).Do(ctx, "curtail", "x", "sleep")
+		wantNamed(t, err, mi.CGMiner.String(), nil)
+		var ae *miner.APIError
+		if !errors.As(err, &ae) || ae.Status != "E" {
+			t.Errorf("error %v, want an APIError with STATUS E", err)
+		}
+		lux := byFw[emulator.LuxOS]
+		cg := &miner.CGMiner{Addr: lux.CGMiner.String()}
+		resp, err := cg.Do(ctx, "logon")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sid, _ := miner.String(resp.First("SESSION")["SessionID"])
+		_, err = cg.Do(ctx, "profileset", sid, "-1")
+		cg.Do(ctx, "logoff", sid)
+		wantNamed(t, err, lux.CGMiner.String(), nil)
+		if !errors.As(err, &ae) || !strings.Contains(err.Error(), "ATM") {
+			t.Errorf("error %v, want the firmware's ATM refusal", err)
+		}
+		// Whatsminer refuses a power limit outside the model's range.
+		wm := byFw[emulator.Whatsminer]
+		m, _ := miner.Dial(ctx, target(wm), miner.Options{})
+		_, err = m.SetPowerTarget(ctx, 100)
+		wantNamed(t, err, wm.Addr.String(), nil)
+		if !errors.As(err, &ae) || ae.Code >= 0 {
+			t.Errorf("error %v, want a negative Whatsminer code", err)
+		}
+	})
+
+	t.Run("session held by another controller", func(t *testing.T) {
+		lux := byFw[emulator.LuxOS]
+		cg := &miner.CGMiner{Addr: lux.CGMiner.String()}
+		resp, err := cg.Do(ctx, "logon")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sid, _ := miner.String(resp.First("SESSION")["SessionID"])
+		m, _ := miner.Dial(ctx, target(lux), miner.Options{})
+		_, err = m.Sleep(ctx)
+		wantNamed(t, err, lux.CGMiner.String(), nil)
+		if !strings.Contains(err.Error(), "logon") {
+			t.Errorf("error %q should say the logon was refused", err)
+		}
+		cg.Do(ctx, "logoff", sid)
+		if _, err := m.Sleep(ctx); err != nil {
+			t.Errorf("sleep after the other session ended: %v", err)
+		}
+	})
+
+	t.Run("closed port", func(t *testing.T) {
+		// A stock miner has no Whatsminer API: its 4433 is closed.
+		mi := byFw[emulator.Stock]
+		tg := target(mi)
+		tg.Dialect = miner.DialectWhatsminer
+		m, _ := miner.Dial(ctx, tg, miner.Options{})
+		_, err := m.Read(ctx)
+		wantNamed(t, err, tg.WhatsminerAddr(), nil)
+		if !strings.Contains(err.Error(), "refused") {
+			t.Errorf("error %q should say connection refused", err)
+		}
+	})
+
+	t.Run("dropped connection", func(t *testing.T) {
+		// The network-timeout fault at its failure point: connections are
+		// accepted and dropped without a reply.
+		i := byFw[emulator.LuxOS].Index
+		if err := f.InjectFault(i, physics.Fault{Kind: physics.NetworkTimeout, Start: f.Elapsed() - 1, FailAt: f.Elapsed(), Mode: physics.NetDrop}); err != nil {
+			t.Fatal(err)
+		}
+		f.Advance(time.Second)
+		mi := f.Miner(i)
+		m, _ := miner.Dial(ctx, miner.Target{Host: mi.Addr.String(), Dialect: miner.DialectLuxOS, CGMinerPort: int(mi.CGMiner.Port())}, miner.Options{Timeout: time.Second})
+		_, err := m.Read(ctx)
+		wantNamed(t, err, mi.CGMiner.String(), nil)
+		if !strings.Contains(err.Error(), "reset") && !errors.Is(err, miner.ErrTruncated) {
+			t.Errorf("error %q should say the connection was reset or closed without a reply", err)
+		}
+	})
+}

@@ -1,0 +1,90 @@
+package roundtrip
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jouleworks/joule/emulator"
+	"github.com/jouleworks/joule/miner"
+)
+
+// openFleet returns a Miner per emulated miner, dialect known (a site's
+// inventory), as a controller's poll loop holds them.
+func openFleet(t testing.TB, f *emulator.Fleet, opt miner.Options) []miner.Miner {
+	t.Helper()
+	out := make([]miner.Miner, f.Len())
+	for i, mi := range f.Miners() {
+		m, err := miner.Open(target(mi), dialectOf[mi.Firmware], miner.Identity{Make: mi.Make, Model: mi.Model}, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// TestSweepSmallFleet checks the poller returns one result per miner, in
+// order, and an error naming each miner that cannot be reached.
+func TestSweepSmallFleet(t *testing.T) {
+	f := startFleet(t, emulator.Config{Count: 40, Mix: "s19jpro:stock=1,s19xp:luxos=1,s19jpro:braiins=1,m50s:whatsminer=1", Seed: 11, Net: testNet(155)})
+	f.Advance(30 * time.Minute)
+	ms := openFleet(t, f, miner.Options{Timeout: 2 * time.Second})
+	// One extra target where nothing listens.
+	dead, _ := miner.Open(miner.Target{Host: "127.155.200.1"}, miner.DialectLuxOS, miner.Identity{}, miner.Options{Timeout: time.Second})
+	ms = append(ms, dead)
+	p := &miner.Poller{Concurrency: 8}
+	res := p.Sweep(context.Background(), ms)
+	if len(res) != len(ms) {
+		t.Fatalf("%d results for %d miners", len(res), len(ms))
+	}
+	var th float64
+	for i, r := range res[:f.Len()] {
+		if r.Err != nil {
+			t.Fatalf("miner %d: %v", i, r.Err)
+		}
+		if r.Reading.Addr != f.Miner(i).Addr.String() {
+			t.Errorf("result %d is for %s, want %s", i, r.Reading.Addr, f.Miner(i).Addr)
+		}
+		th += r.Reading.HashrateTHs
+	}
+	var want float64
+	for i := range f.Len() {
+		want += f.Telemetry(i).HashGH / 1000
+	}
+	if !near(th, want, 0.001) {
+		t.Errorf("fleet hashrate %.1f TH/s, want %.1f", th, want)
+	}
+	wantNamed(t, res[len(res)-1].Err, "127.155.200.1:4028", nil)
+}
+
+// BenchmarkSweep10k is one poll sweep over 10,000 emulated miners on
+// loopback: summary + stats per stock Antminer, summary + stats + power per
+// LuxOS miner (Options.Light leaves pools out), 256 at a time. The
+// emulator shares the process, so the figure includes serving every reply.
+//
+//	go test ./miner/roundtrip -run '^$' -bench Sweep10k -benchtime 3x
+func BenchmarkSweep10k(b *testing.B) {
+	f := startFleet(b, emulator.Config{Count: 10000, Mix: "s19jpro:stock=1,s19xp:luxos=1", Seed: 12, Net: testNet(160)})
+	f.Advance(30 * time.Minute)
+	ms := openFleet(b, f, miner.Options{Timeout: 5 * time.Second, Light: true})
+	p := &miner.Poller{Concurrency: miner.DefaultConcurrency}
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		res := p.Sweep(ctx, ms)
+		failed := 0
+		for _, r := range res {
+			if r.Err != nil {
+				failed++
+				if failed == 1 {
+					b.Logf("first failure: %v", r.Err)
+				}
+			}
+		}
+		if failed > 0 {
+			b.Fatalf("%d of %d miners failed", failed, len(res))
+		}
+	}
+	b.ReportMetric(float64(len(ms)), "miners/sweep")
+}

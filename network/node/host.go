@@ -1,0 +1,350 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jouleworks/joule/network/gateway"
+	"github.com/jouleworks/joule/network/ledger"
+	"github.com/jouleworks/joule/network/model"
+	"github.com/jouleworks/joule/network/proof"
+	"github.com/jouleworks/joule/network/tx"
+)
+
+// HostConfig configures a compute host.
+type HostConfig struct {
+	Key     ed25519.PrivateKey
+	Models  []string
+	Backend model.Backend
+	// Nonces computed per proof sprint, by Workers goroutines.
+	Nonces  uint64
+	Workers int
+	Bond    uint64
+	// Endpoint is the base URL where this host's HTTP handlers are
+	// reachable (registered on chain).
+	Endpoint string
+	// Tamper, if set, replaces the digest of each nonce before it enters
+	// the Merkle tree: a fault-injection hook for tests and drills that
+	// play a cheating host. Honest hosts leave it nil.
+	Tamper func(nonce uint64, d proof.Digest) proof.Digest
+}
+
+// Host is a compute host's agent: it registers, runs a proof sprint every
+// epoch and commits its root, serves proof openings to validators, and
+// serves escrowed inference requests, settling them on chain.
+type Host struct {
+	cfg   HostConfig
+	chain *Chain
+	log   *slog.Logger
+	addr  string
+
+	mu          sync.Mutex
+	sprints     map[uint64]*sprintResult
+	transcripts map[string]*gateway.Transcript
+	busy        map[uint64]bool
+}
+
+type sprintResult struct {
+	tree    *proof.Tree
+	digests []proof.Digest
+}
+
+// NewHost returns a host agent; Run drives it and Register mounts its HTTP
+// handlers.
+func NewHost(chain *Chain, cfg HostConfig, log *slog.Logger) *Host {
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Host{
+		cfg: cfg, chain: chain, addr: Address(cfg.Key), log: log.With("host", Address(cfg.Key)[:8]),
+		sprints: map[uint64]*sprintResult{}, transcripts: map[string]*gateway.Transcript{}, busy: map[uint64]bool{},
+	}
+}
+
+// Address is the host's ledger address.
+func (h *Host) Address() string { return h.addr }
+
+// Register mounts the host protocol on mux.
+func (h *Host) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+gateway.PathInfer, h.serveInfer)
+	mux.HandleFunc("GET "+gateway.PathTranscript+"{id}", h.serveTranscript)
+	mux.HandleFunc("GET "+gateway.PathOpenings, h.serveOpenings)
+}
+
+// Run registers the host and takes part in every epoch until ctx ends.
+func (h *Host) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		ch := h.chain.Changed()
+		st := h.chain.View()
+		if st.Height > 0 {
+			h.step(ctx, st)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+	}
+}
+
+func (h *Host) step(ctx context.Context, st *ledger.State) {
+	me := st.Hosts[h.addr]
+	if me != nil && me.Excluded {
+		return
+	}
+	if me == nil || me.Endpoint != h.cfg.Endpoint || !slices.Equal(me.Models, sorted(h.cfg.Models)) {
+		h.once(ctx, ^uint64(0), func(ctx context.Context) error {
+			bond := h.cfg.Bond
+			if me != nil {
+				bond = 0
+			}
+			_, err := h.chain.Submit(ctx, h.cfg.Key, &tx.Tx{RegisterHost: &tx.RegisterHost{Models: h.cfg.Models, Endpoint: h.cfg.Endpoint, Bond: bond}})
+			return err
+		})
+		return
+	}
+	e, phase, _ := st.Params.EpochAt(st.Height + 1)
+	ep := st.Epoch(e)
+	if phase != ledger.PhaseSprint || ep == nil {
+		return
+	}
+	if _, done := ep.Commitments[h.addr]; done {
+		return
+	}
+	params, seed := st.Params.Proof, ep.Seed
+	h.once(ctx, e, func(ctx context.Context) error { return h.sprint(ctx, e, params, seed) })
+}
+
+// once runs f in the background unless a run for key is in flight; on
+// failure the next block retries it.
+func (h *Host) once(ctx context.Context, key uint64, f func(context.Context) error) {
+	h.mu.Lock()
+	if h.busy[key] {
+		h.mu.Unlock()
+		return
+	}
+	h.busy[key] = true
+	h.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		err := f(ctx)
+		if err != nil && ctx.Err() == nil {
+			h.log.Warn("host step failed", "err", err)
+		}
+		h.mu.Lock()
+		delete(h.busy, key)
+		h.mu.Unlock()
+	}()
+}
+
+// sprint computes the epoch's nonces, builds the Merkle tree and commits.
+func (h *Host) sprint(ctx context.Context, e uint64, params proof.Params, seed []byte) error {
+	h.mu.Lock()
+	_, have := h.sprints[e]
+	h.mu.Unlock()
+	if !have {
+		w, err := proof.NewWeights(params, [32]byte(seed))
+		if err != nil {
+			return err
+		}
+		pub := tx.PubKey(h.cfg.Key.Public().(ed25519.PublicKey))
+		digests := make([]proof.Digest, h.cfg.Nonces)
+		var wg sync.WaitGroup
+		for k := range h.cfg.Workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				wk := w.Worker(pub)
+				for i := uint64(k); i < h.cfg.Nonces && ctx.Err() == nil; i += uint64(h.cfg.Workers) {
+					digests[i] = wk.Compute(i)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		leaves := make([][32]byte, len(digests))
+		for i := range digests {
+			if h.cfg.Tamper != nil {
+				digests[i] = h.cfg.Tamper(uint64(i), digests[i])
+			}
+			leaves[i] = proof.Leaf(uint64(i), digests[i])
+		}
+		h.mu.Lock()
+		h.sprints[e] = &sprintResult{tree: proof.Build(leaves), digests: digests}
+		for old := range h.sprints {
+			if old+2 < e {
+				delete(h.sprints, old)
+			}
+		}
+		h.mu.Unlock()
+	}
+	h.mu.Lock()
+	root := h.sprints[e].tree.Root()
+	h.mu.Unlock()
+	_, err := h.chain.Submit(ctx, h.cfg.Key, &tx.Tx{CommitProof: &tx.CommitProof{Epoch: e, Root: root[:], Count: h.cfg.Nonces}})
+	var te *tx.Error
+	if errors.As(err, &te) && (te.Code == tx.CodeWrongPhase || te.Code == tx.CodeDuplicate) {
+		h.log.Info("commitment not taken", "epoch", e, "err", err)
+		return nil
+	}
+	if err == nil {
+		h.log.Info("committed proof", "epoch", e, "count", h.cfg.Nonces)
+	}
+	return err
+}
+
+func (h *Host) serveOpenings(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	e, err := strconv.ParseUint(q.Get("epoch"), 10, 64)
+	if err != nil {
+		http.Error(w, "epoch: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	sr := h.sprints[e]
+	h.mu.Unlock()
+	if sr == nil {
+		http.Error(w, fmt.Sprintf("no sprint for epoch %d", e), http.StatusNotFound)
+		return
+	}
+	fields := strings.Split(q.Get("leaves"), ",")
+	if len(fields) > 4096 {
+		http.Error(w, "too many leaves", http.StatusRequestEntityTooLarge)
+		return
+	}
+	var out gateway.Openings
+	for _, f := range fields {
+		i, err := strconv.ParseUint(f, 10, 64)
+		if err != nil || i >= sr.tree.Count() {
+			http.Error(w, fmt.Sprintf("leaf %q: not in 0..%d", f, sr.tree.Count()-1), http.StatusBadRequest)
+			return
+		}
+		o := proof.Opening{Index: i, Digest: sr.digests[i], Path: sr.tree.Prove(i)}
+		b, err := o.MarshalBinary()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		out.Openings = append(out.Openings, hex.EncodeToString(b))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (h *Host) serveTranscript(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	t := h.transcripts[r.PathValue("id")]
+	h.mu.Unlock()
+	if t == nil {
+		http.Error(w, "no transcript for escrow "+r.PathValue("id"), http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(t)
+}
+
+// escrowWait bounds how long the host waits to see a gateway's escrow in
+// its own view of the chain.
+const escrowWait = 10 * time.Second
+
+func (h *Host) serveInfer(w http.ResponseWriter, r *http.Request) {
+	var call gateway.InferCall
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, gateway.MaxBodyBytes)).Decode(&call); err != nil {
+		http.Error(w, "infer: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	e, err := h.awaitEscrow(r.Context(), call)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusPaymentRequired)
+		return
+	}
+	req := call.Request.ModelRequest(e.Seed)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	flusher, _ := w.(http.Flusher)
+	c, err := model.Generate(r.Context(), h.cfg.Backend, req, func(t model.Token) error {
+		if err := enc.Encode(gateway.InferEvent{Token: &t}); err != nil {
+			return err
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		return nil
+	})
+	if err != nil {
+		_ = enc.Encode(gateway.InferEvent{Error: err.Error()})
+		return
+	}
+	t := &gateway.Transcript{EscrowID: call.EscrowID, Request: call.Request, Seed: e.Seed, Completion: c}
+	hash, err := t.Hash()
+	if err != nil {
+		_ = enc.Encode(gateway.InferEvent{Error: err.Error()})
+		return
+	}
+	h.mu.Lock()
+	h.transcripts[call.EscrowID] = t
+	h.mu.Unlock()
+	_ = enc.Encode(gateway.InferEvent{Done: &gateway.InferDone{FinishReason: c.FinishReason, PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens}})
+	settle := &tx.Tx{SettleInference: &tx.SettleInference{
+		EscrowID: call.EscrowID, PromptTokens: uint64(c.PromptTokens), CompletionTokens: uint64(c.CompletionTokens), TranscriptHash: hash[:],
+	}}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := h.chain.Submit(ctx, h.cfg.Key, settle); err != nil {
+			h.log.Warn("settle failed", "escrow", call.EscrowID, "err", err)
+		}
+	}()
+}
+
+// awaitEscrow waits until the escrow for call is committed and checks that
+// it pays this host for exactly this request.
+func (h *Host) awaitEscrow(ctx context.Context, call gateway.InferCall) (*ledger.Escrow, error) {
+	ctx, cancel := context.WithTimeout(ctx, escrowWait)
+	defer cancel()
+	for {
+		ch := h.chain.Changed()
+		if e := h.chain.View().Escrows[call.EscrowID]; e != nil {
+			rh := call.Request.Hash()
+			switch {
+			case e.Host != h.addr:
+				return nil, fmt.Errorf("escrow %s pays host %s, not this host", call.EscrowID, e.Host)
+			case e.State != ledger.EscrowOpen:
+				return nil, fmt.Errorf("escrow %s is %s", call.EscrowID, e.State)
+			case string(e.RequestHash) != string(rh[:]):
+				return nil, fmt.Errorf("escrow %s was opened for another request", call.EscrowID)
+			case e.Model != call.Request.Model:
+				return nil, fmt.Errorf("escrow %s is for model %s", call.EscrowID, e.Model)
+			}
+			return e, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("escrow %s not on chain after %s", call.EscrowID, escrowWait)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return slices.Compact(c)
+}

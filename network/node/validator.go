@@ -1,0 +1,287 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jouleworks/joule/network/gateway"
+	"github.com/jouleworks/joule/network/ledger"
+	"github.com/jouleworks/joule/network/model"
+	"github.com/jouleworks/joule/network/proof"
+	"github.com/jouleworks/joule/network/tx"
+)
+
+// Validator is a validator's off-chain agent: for each host the reveal
+// assigned to it, it fetches the sampled proof openings, recomputes them and
+// votes; for each inference assigned to it, it fetches the transcript,
+// re-executes it with the executor's tokens enforced and votes.
+type Validator struct {
+	chain    *Chain
+	key      ed25519.PrivateKey
+	addr     string
+	backends map[string]model.Backend
+	client   *http.Client
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	busy    map[string]bool
+	weights map[[32]byte]*proof.Weights
+}
+
+// NewValidator returns the agent for the account key; backends re-execute
+// inferences of the models they serve.
+func NewValidator(chain *Chain, key ed25519.PrivateKey, backends []model.Backend, log *slog.Logger) *Validator {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	v := &Validator{
+		chain: chain, key: key, addr: Address(key), backends: map[string]model.Backend{},
+		client: &http.Client{Timeout: 30 * time.Second}, log: log.With("validator", Address(key)[:8]),
+		busy: map[string]bool{}, weights: map[[32]byte]*proof.Weights{},
+	}
+	for _, b := range backends {
+		for _, m := range b.Models() {
+			if _, ok := v.backends[m]; !ok {
+				v.backends[m] = b
+			}
+		}
+	}
+	return v
+}
+
+// Run votes on whatever is assigned to this validator until ctx ends.
+func (v *Validator) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		ch := v.chain.Changed()
+		st := v.chain.View()
+		if st.Height > 0 && slices.Contains(st.Validators, v.addr) {
+			v.step(ctx, st)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+	}
+}
+
+func (v *Validator) step(ctx context.Context, st *ledger.State) {
+	e, phase, _ := st.Params.EpochAt(st.Height + 1)
+	if ep := st.Epoch(e); ep != nil && phase == ledger.PhaseValidation && len(ep.Reveal) > 0 {
+		for _, host := range sortedKeys(ep.Commitments) {
+			c := ep.Commitments[host]
+			if !slices.Contains(c.Validators, v.addr) {
+				continue
+			}
+			if _, voted := c.Votes[v.addr]; voted {
+				continue
+			}
+			hs := st.Hosts[host]
+			if hs == nil {
+				continue
+			}
+			v.once(ctx, fmt.Sprintf("proof/%d/%s", e, host), func(ctx context.Context) error {
+				return v.checkProof(ctx, st.Params, ep, host, hs.Endpoint, c)
+			})
+		}
+	}
+	for _, id := range sortedKeys(st.Escrows) {
+		es := st.Escrows[id]
+		if es.State != ledger.EscrowSettled || !slices.Contains(es.Validators, v.addr) {
+			continue
+		}
+		if _, voted := es.Votes[v.addr]; voted {
+			continue
+		}
+		hs := st.Hosts[es.Host]
+		if hs == nil {
+			continue
+		}
+		v.once(ctx, "inference/"+id, func(ctx context.Context) error {
+			return v.checkInference(ctx, id, es, hs.Endpoint)
+		})
+	}
+}
+
+func (v *Validator) once(ctx context.Context, key string, f func(context.Context) error) {
+	v.mu.Lock()
+	if v.busy[key] {
+		v.mu.Unlock()
+		return
+	}
+	v.busy[key] = true
+	v.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := f(ctx); err != nil && ctx.Err() == nil {
+			v.log.Warn("validation step failed", "task", key, "err", err)
+			// Let a later block retry.
+			v.mu.Lock()
+			delete(v.busy, key)
+			v.mu.Unlock()
+		}
+	}()
+}
+
+func (v *Validator) epochWeights(p proof.Params, seed [32]byte) (*proof.Weights, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if w, ok := v.weights[seed]; ok {
+		return w, nil
+	}
+	w, err := proof.NewWeights(p, seed)
+	if err != nil {
+		return nil, err
+	}
+	if len(v.weights) >= 2 {
+		clear(v.weights)
+	}
+	v.weights[seed] = w
+	return w, nil
+}
+
+// checkProof samples the host's leaves, verifies each opening (Merkle path
+// and recomputed digest) and votes. Openings the host does not deliver
+// count neither as checked nor failed: a withholding host stays unverified
+// and earns nothing, but a network fault cannot get it slashed.
+func (v *Validator) checkProof(ctx context.Context, p ledger.Params, ep *ledger.Epoch, host, endpoint string, c *ledger.Commitment) error {
+	hostPub, err := tx.ParsePubKey(host)
+	if err != nil {
+		return err
+	}
+	me := tx.PubKey(v.key.Public().(ed25519.PublicKey))
+	leaves := proof.SampleLeaves([32]byte(ep.Reveal), hostPub, me, c.Count, p.SamplesPerValidator)
+	w, err := v.epochWeights(p.Proof, [32]byte(ep.Seed))
+	if err != nil {
+		return err
+	}
+	wk := w.Worker(hostPub)
+	openings, ferr := v.fetchOpenings(ctx, endpoint, ep.Number, leaves)
+	var checked, failed uint64
+	if ferr == nil {
+		for i, o := range openings {
+			if i >= len(leaves) || o.Index != leaves[i] {
+				failed++ // answered with a leaf that was not asked for
+				checked++
+				continue
+			}
+			checked++
+			if err := proof.VerifyOpening(wk, [32]byte(c.Root), c.Count, o); err != nil {
+				failed++
+				v.log.Info("bad opening", "host", host[:8], "epoch", ep.Number, "err", err)
+			}
+		}
+	} else {
+		v.log.Info("host withheld openings", "host", host[:8], "epoch", ep.Number, "err", ferr)
+	}
+	_, err = v.chain.Submit(ctx, v.key, &tx.Tx{ProofVote: &tx.ProofVote{Epoch: ep.Number, Host: hostPub, Checked: checked, Failed: failed}})
+	return err
+}
+
+func (v *Validator) fetchOpenings(ctx context.Context, endpoint string, epoch uint64, leaves []uint64) ([]proof.Opening, error) {
+	idx := make([]string, len(leaves))
+	for i, l := range leaves {
+		idx[i] = strconv.FormatUint(l, 10)
+	}
+	url := fmt.Sprintf("%s%s?epoch=%d&leaves=%s", endpoint, gateway.PathOpenings, epoch, strings.Join(idx, ","))
+	var out gateway.Openings
+	if err := v.getJSON(ctx, url, &out); err != nil {
+		return nil, err
+	}
+	ops := make([]proof.Opening, len(out.Openings))
+	for i, h := range out.Openings {
+		b, err := hex.DecodeString(h)
+		if err != nil {
+			return nil, fmt.Errorf("opening %d: %w", i, err)
+		}
+		if err := ops[i].UnmarshalBinary(b); err != nil {
+			return nil, fmt.Errorf("opening %d: %w", i, err)
+		}
+	}
+	return ops, nil
+}
+
+func (v *Validator) getJSON(ctx context.Context, url string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := v.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(out)
+}
+
+// checkInference fetches the settled transcript, checks it against the
+// chain (transcript hash, request hash, seed, token counts) and re-executes
+// it. A transcript the host will not serve, or one that disagrees with the
+// chain, fails.
+func (v *Validator) checkInference(ctx context.Context, id string, es *ledger.Escrow, endpoint string) error {
+	be, ok := v.backends[es.Model]
+	if !ok {
+		return fmt.Errorf("escrow %s: no backend for model %s here", id, es.Model)
+	}
+	ok, why, err := v.verdict(ctx, id, es, endpoint, be)
+	if err != nil {
+		return err // our own backend failed: no evidence either way; retry
+	}
+	if !ok {
+		v.log.Info("inference failed validation", "escrow", id, "why", why)
+	}
+	_, err = v.chain.Submit(ctx, v.key, &tx.Tx{InferenceVote: &tx.InferenceVote{EscrowID: id, OK: ok}})
+	return err
+}
+
+func (v *Validator) verdict(ctx context.Context, id string, es *ledger.Escrow, endpoint string, be model.Backend) (bool, string, error) {
+	var t gateway.Transcript
+	if err := v.getJSON(ctx, endpoint+gateway.PathTranscript+id, &t); err != nil {
+		return false, "transcript unavailable: " + err.Error(), nil
+	}
+	h, err := t.Hash()
+	if err != nil || string(h[:]) != string(es.TranscriptHash) {
+		return false, "transcript does not match the settled hash", nil
+	}
+	rh := t.Request.Hash()
+	switch {
+	case string(rh[:]) != string(es.RequestHash):
+		return false, "transcript request differs from the escrowed request", nil
+	case t.Seed != es.Seed:
+		return false, "transcript seed differs from the ledger's", nil
+	case uint64(t.Completion.CompletionTokens) != es.CompletionTokens || uint64(t.Completion.PromptTokens) != es.PromptTokens:
+		return false, "settled token counts differ from the transcript", nil
+	}
+	verdict, err := model.Validate(ctx, be, t.Request.ModelRequest(t.Seed), t.Completion, model.Exact)
+	if err != nil {
+		return false, "", fmt.Errorf("re-execute escrow %s: %w", id, err)
+	}
+	if !verdict.Valid {
+		return false, verdict.Reason + ": " + verdict.Detail, nil
+	}
+	return true, "", nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

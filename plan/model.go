@@ -1,0 +1,218 @@
+package plan
+
+import (
+	"fmt"
+	"math"
+)
+
+// Calendar and protocol constants. A month is 1/12 of a Julian year, so a
+// spreadsheet reproduces the engine with the same three numbers.
+const (
+	HoursPerMonth    = 8766.0 / 12 // 730.5
+	BlocksPerMonth   = 4383        // 144 blocks/day × 30.4375 days
+	HalvingInterval  = 210_000     // blocks between subsidy halvings
+	initialSubsidySa = 50 * 100_000_000
+	thPerEH          = 1e6
+)
+
+// Strategy names one way to use the site.
+type Strategy int
+
+// The strategies, in the order ties are broken (the simpler one wins a tie).
+const (
+	Mine Strategy = iota
+	Lease
+	HPC
+	Switch
+	numStrategies
+)
+
+// Strategies lists every strategy in tie-break order.
+var Strategies = []Strategy{Mine, Lease, HPC, Switch}
+
+func (s Strategy) String() string {
+	switch s {
+	case Mine:
+		return "mine"
+	case Lease:
+		return "lease"
+	case HPC:
+		return "hpc"
+	case Switch:
+		return "switch"
+	}
+	return fmt.Sprintf("Strategy(%d)", int(s))
+}
+
+// SubsidyBTC returns the block subsidy at height h, in BTC, halving every
+// 210,000 blocks with the protocol's satoshi right-shift.
+func SubsidyBTC(h int) float64 {
+	n := h / HalvingInterval
+	if n >= 64 {
+		return 0
+	}
+	return float64(int64(initialSubsidySa)>>uint(n)) / 1e8
+}
+
+// model holds everything about a run that does not depend on the random
+// path: the block reward schedule, the fleet, discount factors and the
+// lease and HPC cash-flow templates. All amounts are per MW of site.
+type model struct {
+	cfg Config
+	T   int       // months
+	v   []float64 // v[k] = (1+r)^(−k/12), k = 0..T
+
+	// Mining.
+	rewardBTC  []float64 // network BTC per month (subsidy + fees)
+	baseLogH   []float64 // equilibrium log hashrate at the start price
+	fleetEff   []float64 // J/TH of the mining strategy's fleet in month k
+	refreshCap []float64 // ASIC capex at the start of month k
+	powerMean  []float64 // expected power price $/MWh in month k
+	gNet       float64   // monthly log growth of network hashrate from efficiency
+	blocks     []float64 // bootstrap sample of monthly log returns (nil for GBM)
+
+	// Templates indexed by months since conversion start.
+	leaseCapex float64
+	leaseNOI   []float64
+	hpcCapex   float64
+	hpcGPUs    float64   // GPUs per site MW
+	hpcRent    []float64 // base $/GPU-h (before the market multiplier), 0 in downtime
+	hpcGPUCap  []float64 // GPU capex at the start of month j after conversion start
+	hpcDown    int
+
+	// Switch rule lookups (PV at month 0 of converting at month c).
+	sw switchTables
+}
+
+func newModel(cfg Config, daily []float64) (*model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.BTC.Model == "bootstrap" && len(daily) < DaysPerBlock {
+		return nil, &FieldError{Field: "btc.returns_file", Msg: fmt.Sprintf("has %d daily returns, need ≥ %d", len(daily), DaysPerBlock)}
+	}
+	T := cfg.HorizonYears * 12
+	m := &model{cfg: cfg, T: T}
+	m.v = make([]float64, T+1)
+	lv := -math.Log1p(cfg.DiscountRate) / 12
+	for k := range m.v {
+		m.v[k] = math.Exp(lv * float64(k))
+	}
+
+	// Block reward per month, split exactly at halving heights.
+	m.rewardBTC = make([]float64, T)
+	for k := 0; k < T; k++ {
+		h0 := cfg.Network.StartHeight + k*BlocksPerMonth
+		m.rewardBTC[k] = blockReward(h0, h0+BlocksPerMonth) + BlocksPerMonth*cfg.Network.FeesBTCPerBlock
+	}
+
+	m.gNet = -math.Log1p(-cfg.Network.EfficiencyGainPerYear) / 12
+	m.baseLogH = make([]float64, T)
+	logH0 := math.Log(cfg.Network.HashrateEH)
+	for k := 0; k < T; k++ {
+		rel := 0.0
+		if m.rewardBTC[0] > 0 && m.rewardBTC[k] > 0 {
+			rel = math.Log(m.rewardBTC[k] / m.rewardBTC[0])
+		} else if m.rewardBTC[k] == 0 {
+			rel = -50 // no reward: miners leave
+		}
+		m.baseLogH[k] = logH0 + cfg.Network.PriceElasticity*rel + float64(k)*m.gNet
+	}
+
+	f := cfg.Fleet
+	m.fleetEff = make([]float64, T)
+	m.refreshCap = make([]float64, T)
+	eff := f.EfficiencyJPerTH
+	first := f.LifeMonths - f.AgeMonths
+	if first < 0 {
+		first = 0
+	}
+	gain := math.Log1p(-f.EfficiencyGainPerYear) / 12
+	for k := 0; k < T; k++ {
+		if k >= first && (k-first)%f.LifeMonths == 0 {
+			eff = f.RefreshEfficiencyJPerTH * math.Exp(gain*float64(k))
+			m.refreshCap[k] = f.RefreshCapexPerTH * math.Exp(gain*float64(k)) * 1e6 / eff
+		}
+		m.fleetEff[k] = eff
+	}
+
+	m.powerMean = make([]float64, T)
+	for k := 0; k < T; k++ {
+		m.powerMean[k] = cfg.Power.PricePerMWh * math.Pow(1+cfg.Power.Escalator, float64(k/12))
+	}
+
+	if cfg.BTC.Model == "bootstrap" {
+		m.blocks = monthlyBlocks(daily, cfg.BTC.Recenter, cfg.BTC.Drift)
+	}
+
+	it := cfg.Site.ITFraction
+	l := cfg.Lease
+	m.leaseCapex = l.ConversionCapexPerMW * it
+	m.leaseNOI = make([]float64, T)
+	for j := l.DowntimeMonths; j < T; j++ {
+		q := j - l.DowntimeMonths
+		rent := l.RentPerMWYear * it * math.Pow(1+l.Escalator, float64(q/12))
+		if q >= l.TermYears*12 {
+			rent *= l.RenewalRentFactor
+		}
+		m.leaseNOI[j] = rent / 12 * l.NOIMargin
+	}
+
+	h := cfg.HPC
+	m.hpcCapex = h.ConversionCapexPerMW * it
+	m.hpcGPUs = h.GPUsPerMW * it
+	m.hpcDown = h.DowntimeMonths
+	m.hpcRent = make([]float64, T)
+	m.hpcGPUCap = make([]float64, T)
+	life := int(math.Round(h.LifeYears * 12))
+	if life < 1 {
+		life = 1
+	}
+	for j := h.DowntimeMonths; j < T; j++ {
+		age := (j - h.DowntimeMonths) % life
+		if age == 0 {
+			m.hpcGPUCap[j] = m.hpcGPUs * h.GPUCapex
+		}
+		m.hpcRent[j] = math.Max(h.RentFloorPerGPUHour, h.RentPerGPUHour*math.Pow(1-h.RentDeclinePerYear, float64(age)/12))
+	}
+
+	m.sw = m.switchTables()
+	return m, nil
+}
+
+// blockReward sums the subsidy of blocks [from, to) in BTC.
+func blockReward(from, to int) float64 {
+	var sats int64
+	for h := from; h < to; {
+		next := (h/HalvingInterval + 1) * HalvingInterval
+		if next > to {
+			next = to
+		}
+		n := h / HalvingInterval
+		if n < 64 {
+			sats += int64(next-h) * (int64(initialSubsidySa) >> uint(n))
+		}
+		h = next
+	}
+	return float64(sats) / 1e8
+}
+
+// hashprice0 is month 0's hashprice in USD per PH/s per day.
+func (m *model) hashprice0() float64 {
+	if m.T == 0 {
+		return 0
+	}
+	return m.cfg.BTC.PriceUSD * m.rewardBTC[0] / (BlocksPerMonth / 144.0) / (m.cfg.Network.HashrateEH * 1000)
+}
+
+// nextHalvingMonth is the month holding the next halving height, −1 if it
+// falls after the horizon.
+func (m *model) nextHalvingMonth() int {
+	h := m.cfg.Network.StartHeight
+	next := (h/HalvingInterval + 1) * HalvingInterval
+	k := (next - h) / BlocksPerMonth
+	if k >= m.T {
+		return -1
+	}
+	return k
+}

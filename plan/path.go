@@ -1,0 +1,288 @@
+package plan
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// scratch is one worker's reusable per-path state, so the hot loop does not
+// allocate.
+type scratch struct {
+	pcg *rand.PCG
+	rng *rand.Rand
+	lp  []float64 // log BTC price in month k
+	lh  []float64 // log network hashrate (EH/s) in month k
+	ph  []float64 // price / hashrate, USD per EH/s
+	gm  []float64 // GPU rent market multiplier in month k
+	pw  []float64 // power price $/MWh in month k
+	op  []float64 // operating cash flow of the strategy being valued
+}
+
+func (m *model) newScratch() *scratch {
+	pcg := rand.NewPCG(0, 0)
+	T := m.T
+	return &scratch{pcg: pcg, rng: rand.New(pcg),
+		lp: make([]float64, T), lh: make([]float64, T), ph: make([]float64, T),
+		gm: make([]float64, T), pw: make([]float64, T), op: make([]float64, T)}
+}
+
+// pathResult is what one Monte Carlo path yields.
+type pathResult struct {
+	npv         [numStrategies]float64
+	switchMonth int      // month the switch rule decided to convert, −1 if never
+	switchTo    Strategy // Lease or HPC when switchMonth ≥ 0
+}
+
+// draw fills the random state of path p. Each path has its own PCG stream
+// seeded (seed, p), so results never depend on which worker runs it, and
+// every input variant sees the same draws (common random numbers). All
+// three innovations are drawn every month even when a volatility is zero,
+// so changing one input never shifts another's stream.
+func (m *model) draw(s *scratch, seed uint64, p int) {
+	s.pcg.Seed(seed, uint64(p))
+	c := m.cfg
+	T := m.T
+	sig := c.BTC.Volatility
+	mu := (c.BTC.Drift - sig*sig/2) / 12
+	sd := sig / math.Sqrt(12)
+	gs := c.HPC.RentVolatility
+	gmu, gsd := -gs*gs/24, gs/math.Sqrt(12)
+	ps := c.Power.Volatility
+	spot := c.Power.Model == "spot"
+	beta, lam := c.Network.PriceElasticity, c.Network.AdjustmentPerMon
+
+	s.lp[0] = math.Log(c.BTC.PriceUSD)
+	s.lh[0] = math.Log(c.Network.HashrateEH)
+	lg := 0.0
+	for k := 0; k < T; k++ {
+		if k > 0 {
+			var step float64
+			if m.blocks != nil {
+				step = m.blocks[s.rng.IntN(len(m.blocks))]
+			} else {
+				step = mu + sd*s.rng.NormFloat64()
+			}
+			s.lp[k] = s.lp[k-1] + step
+			lg += gmu + gsd*s.rng.NormFloat64()
+			target := m.baseLogH[k] + beta*(s.lp[k]-s.lp[0])
+			s.lh[k] = s.lh[k-1] + lam*(target-s.lh[k-1])
+		}
+		z := s.rng.NormFloat64()
+		s.gm[k] = math.Exp(lg)
+		s.pw[k] = m.powerMean[k]
+		if spot {
+			s.pw[k] *= math.Exp(ps*z - ps*ps/2)
+		}
+		s.ph[k] = math.Exp(s.lp[k] - s.lh[k])
+	}
+}
+
+// miningMonth returns month k's mining flows per MW for a fleet of
+// efficiency eff: revenue, power cost and curtailment credit (all zero when
+// the fleet is shut down because revenue would not cover power).
+func (m *model) miningMonth(s *scratch, k int, eff float64) (rev, power, credit float64) {
+	f := &m.cfg.Fleet
+	rev = f.Uptime / eff * s.ph[k] * m.rewardBTC[k] * (1 - f.PoolFee)
+	power = f.Uptime * HoursPerMonth * s.pw[k]
+	credit = f.CurtailmentCreditPerMWYear / 12
+	if f.ShutDownWhenUnprofitable && rev < power {
+		return 0, 0, 0
+	}
+	return rev, power, credit
+}
+
+// hpcMonth returns the HPC flows of month k, j months after the conversion
+// started: GPU revenue, power, opex, and capex paid at the start of month k.
+func (m *model) hpcMonth(s *scratch, k, j int) (rev, power, opex, capex float64) {
+	h := &m.cfg.HPC
+	if j == 0 {
+		capex = m.hpcCapex
+	}
+	if j < m.hpcDown {
+		return 0, 0, 0, capex
+	}
+	capex += m.hpcGPUCap[j]
+	rev = m.hpcGPUs * HoursPerMonth * h.Utilisation * m.hpcRent[j] * s.gm[k]
+	power = h.PowerLoadFactor * HoursPerMonth * s.pw[k]
+	opex = m.hpcGPUs * HoursPerMonth * h.OpexPerGPUHour
+	return rev, power, opex, capex
+}
+
+// leaseMonth returns the lease flows j months after conversion started:
+// gross rent, landlord opex (rent × (1 − NOI margin)) and capex.
+func (m *model) leaseMonth(j int) (rent, opex, capex float64) {
+	if j == 0 {
+		capex = m.leaseCapex
+	}
+	if m.cfg.Lease.NOIMargin > 0 {
+		rent = m.leaseNOI[j] / m.cfg.Lease.NOIMargin
+	} else if j >= m.cfg.Lease.DowntimeMonths {
+		q := j - m.cfg.Lease.DowntimeMonths
+		rent = m.cfg.Lease.RentPerMWYear * m.cfg.Site.ITFraction * math.Pow(1+m.cfg.Lease.Escalator, float64(q/12)) / 12
+		if q >= m.cfg.Lease.TermYears*12 {
+			rent *= m.cfg.Lease.RenewalRentFactor
+		}
+	}
+	return rent, rent - m.leaseNOI[j], capex
+}
+
+// recorder collects one path's monthly flows for the cash-flow export.
+type recorder struct{ flows [numStrategies][]MonthFlow }
+
+func (r *recorder) add(st Strategy, mf MonthFlow) {
+	if r != nil {
+		r.flows[st] = append(r.flows[st], mf)
+	}
+}
+
+// valueMine is the keep-mining strategy: the fleet runs to the horizon,
+// refreshed on schedule.
+func (m *model) valueMine(s *scratch, rec *recorder) float64 {
+	f := &m.cfg.Fleet
+	opex := f.OpexPerMWYear / 12
+	var npv float64
+	for k := 0; k < m.T; k++ {
+		rev, power, credit := m.miningMonth(s, k, m.fleetEff[k])
+		op := rev - power - opex + credit
+		s.op[k] = op
+		npv += op*m.v[k+1] - m.refreshCap[k]*m.v[k]
+		if rec != nil {
+			rec.add(Mine, MonthFlow{Month: k, Strategy: "mine", Revenue: rev, Power: power, Opex: opex, Credit: credit,
+				Capex: m.refreshCap[k], Operating: op, BTCPrice: math.Exp(s.lp[k]), HashrateEH: math.Exp(s.lh[k]), PowerPrice: s.pw[k]})
+		}
+	}
+	return npv + f.ExitMultiple*exitBase(s.op)*m.v[m.T]
+}
+
+// valueLease is the lease strategy with conversion starting at month 0. It
+// does not depend on the path: rent is contracted.
+func (m *model) valueLease(rec *recorder) float64 {
+	var npv, last12 float64
+	for k := 0; k < m.T; k++ {
+		rent, opex, capex := m.leaseMonth(k)
+		op := rent - opex
+		npv += op*m.v[k+1] - capex*m.v[k]
+		if k >= m.T-12 {
+			last12 += op
+		}
+		if rec != nil {
+			rec.add(Lease, MonthFlow{Month: k, Strategy: "lease", Revenue: rent, Opex: opex, Capex: capex, Operating: op})
+		}
+	}
+	return npv + m.cfg.Lease.ExitMultiple*math.Max(0, last12)*m.v[m.T]
+}
+
+// valueHPC is the HPC strategy with conversion starting at month 0.
+func (m *model) valueHPC(s *scratch, rec *recorder) float64 {
+	var npv float64
+	for k := 0; k < m.T; k++ {
+		rev, power, opex, capex := m.hpcMonth(s, k, k)
+		op := rev - power - opex
+		s.op[k] = op
+		npv += op*m.v[k+1] - capex*m.v[k]
+		if rec != nil {
+			rec.add(HPC, MonthFlow{Month: k, Strategy: "hpc", Revenue: rev, Power: power, Opex: opex, Capex: capex, Operating: op,
+				GPURent: m.hpcRent[k] * s.gm[k], PowerPrice: s.pw[k]})
+		}
+	}
+	return npv + m.cfg.HPC.ExitMultiple*exitBase(s.op)*m.v[m.T]
+}
+
+// exitBase is the last 12 months of operating cash flow, floored at zero.
+func exitBase(op []float64) float64 {
+	lo := len(op) - 12
+	if lo < 0 {
+		lo = 0
+	}
+	var s float64
+	for _, x := range op[lo:] {
+		s += x
+	}
+	return math.Max(0, s)
+}
+
+// valueSwitch mines and applies the switch rule at the start of every
+// month; after a decision the fleet mines (without further refreshes) for
+// the decision lag, then the chosen conversion starts.
+func (m *model) valueSwitch(s *scratch, rec *recorder) (npv float64, month int, to Strategy) {
+	f := &m.cfg.Fleet
+	opex := f.OpexPerMWYear / 12
+	month, c := -1, m.T
+	eff := f.EfficiencyJPerTH
+	for k := 0; k < m.T; k++ {
+		if month < 0 {
+			if d, target := m.decide(s, k); d {
+				month, to, c = k, target, k+m.cfg.Switch.DecisionLagMonths
+			}
+		}
+		var mf MonthFlow
+		switch {
+		case k < c:
+			capex := 0.0
+			if month < 0 {
+				eff = m.fleetEff[k]
+				capex = m.refreshCap[k]
+			}
+			rev, power, credit := m.miningMonth(s, k, eff)
+			mf = MonthFlow{Revenue: rev, Power: power, Opex: opex, Credit: credit, Capex: capex, Operating: rev - power - opex + credit}
+		case to == Lease:
+			rent, lopex, capex := m.leaseMonth(k - c)
+			mf = MonthFlow{Revenue: rent, Opex: lopex, Capex: capex, Operating: rent - lopex}
+		default:
+			rev, power, hopex, capex := m.hpcMonth(s, k, k-c)
+			mf = MonthFlow{Revenue: rev, Power: power, Opex: hopex, Capex: capex, Operating: rev - power - hopex}
+		}
+		s.op[k] = mf.Operating
+		npv += mf.Operating*m.v[k+1] - mf.Capex*m.v[k]
+		if rec != nil {
+			mf.Month, mf.Strategy = k, "switch"
+			if k >= c {
+				mf.Strategy = "switch:" + to.String()
+			}
+			rec.add(Switch, mf)
+		}
+	}
+	mult := f.ExitMultiple
+	if month >= 0 {
+		mult = m.cfg.Lease.ExitMultiple
+		if to == HPC {
+			mult = m.cfg.HPC.ExitMultiple
+		}
+	}
+	return npv + mult*exitBase(s.op)*m.v[m.T], month, to
+}
+
+// MonthFlow is one month of one strategy's cash flows per MW of site, as
+// exported for reconciliation. Capex is paid at the start of the month,
+// the other flows at its end.
+type MonthFlow struct {
+	Month      int     `json:"month"`
+	Strategy   string  `json:"strategy"`
+	Revenue    float64 `json:"revenue"`
+	Power      float64 `json:"power"`
+	Opex       float64 `json:"opex"`
+	Credit     float64 `json:"credit"`
+	Capex      float64 `json:"capex"`
+	Operating  float64 `json:"operating"`
+	BTCPrice   float64 `json:"btc_price,omitempty"`
+	HashrateEH float64 `json:"hashrate_eh,omitempty"`
+	PowerPrice float64 `json:"power_price,omitempty"`
+	GPURent    float64 `json:"gpu_rent,omitempty"`
+}
+
+// simulate values every strategy in mask on path p.
+func (m *model) simulate(s *scratch, seed uint64, p int, mask uint8, leaseNPV float64, rec *recorder) pathResult {
+	m.draw(s, seed, p)
+	r := pathResult{switchMonth: -1}
+	if mask&(1<<Mine) != 0 {
+		r.npv[Mine] = m.valueMine(s, rec)
+	}
+	r.npv[Lease] = leaseNPV
+	if mask&(1<<HPC) != 0 {
+		r.npv[HPC] = m.valueHPC(s, rec)
+	}
+	if mask&(1<<Switch) != 0 {
+		r.npv[Switch], r.switchMonth, r.switchTo = m.valueSwitch(s, rec)
+	}
+	return r
+}

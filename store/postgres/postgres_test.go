@@ -1,0 +1,83 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"testing"
+
+	"github.com/jouleworks/joule/internal/testenv"
+	"github.com/jouleworks/joule/store"
+	"github.com/jouleworks/joule/store/postgres"
+	"github.com/jouleworks/joule/store/storetest"
+)
+
+// freshSchema opens a store in a new schema of the test server and drops the
+// schema when the test ends, so runs never see each other's rows.
+func freshSchema(t *testing.T, dsn string, ret store.Retention) (*postgres.Store, string) {
+	t.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "joule_test_" + hex.EncodeToString(b)
+	return openSchema(t, dsn, schema, ret, true), schema
+}
+
+func openSchema(t *testing.T, dsn, schema string, ret store.Retention, drop bool) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema, Retention: &ret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if drop {
+			if _, err := s.SQL().Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+				t.Errorf("drop schema %s: %v", schema, err)
+			}
+		}
+		s.Close()
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	type meta struct {
+		schema string
+		ret    store.Retention
+	}
+	metas := map[store.Store]meta{}
+	storetest.Run(t, storetest.Harness{
+		Open: func(t *testing.T, ret store.Retention) store.Store {
+			s, schema := freshSchema(t, dsn, ret)
+			metas[s] = meta{schema, ret}
+			return s
+		},
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			m := metas[s]
+			// The first store's cleanup drops the schema; this one only closes.
+			return openSchema(t, dsn, m.schema, m.ret, false)
+		},
+	})
+}
+
+func TestMigrateTwice(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	s, schema := freshSchema(t, dsn, store.Retention{})
+	v, err := s.SchemaVersion(t.Context())
+	if err != nil || v != 1 {
+		t.Fatalf("schema version = %d, %v; want 1", v, err)
+	}
+	s2 := openSchema(t, dsn, schema, store.Retention{}, false)
+	if n, err := s2.Migrate(t.Context()); err != nil || n != 0 {
+		t.Fatalf("re-migrate ran %d, %v; want 0", n, err)
+	}
+}
+
+func TestOpenBadInput(t *testing.T) {
+	if _, err := postgres.Open(context.Background(), "postgres://x@127.0.0.1:1/db?sslmode=disable", postgres.Options{Schema: "Bad-Name"}); err == nil {
+		t.Fatal("bad schema name accepted")
+	}
+	if _, err := postgres.Open(context.Background(), "::not a dsn", postgres.Options{}); err == nil {
+		t.Fatal("bad dsn accepted")
+	}
+}
