@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,9 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBody bounds request bodies in bytes (default 64 KiB).
 	MaxBody int64
+	// MutationsPerMinute bounds the POST requests each token may make
+	// (a token bucket with that burst); 0 means 30, negative disables.
+	MutationsPerMinute int
 }
 
 // Server is the HTTP API.
@@ -39,6 +43,7 @@ type Server struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	mux      *http.ServeMux
+	limiter  *limiter
 }
 
 // New validates cfg and builds the server.
@@ -62,7 +67,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, tokens: ts, reg: prometheus.NewRegistry()}
+	if cfg.MutationsPerMinute == 0 {
+		cfg.MutationsPerMinute = 30
+	}
+	s := &Server{cfg: cfg, tokens: ts, reg: prometheus.NewRegistry(), limiter: newLimiter(cfg.MutationsPerMinute, cfg.Now)}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "joule_api_requests_total", Help: "API requests by route and HTTP status code.",
 	}, []string{"route", "code"})
@@ -82,6 +90,9 @@ func (s *Server) Handler() http.Handler { return s.mux }
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	handle := func(pattern string, role Role, h http.HandlerFunc) {
+		if strings.HasPrefix(pattern, "POST ") {
+			h = s.limit(h)
+		}
 		s.mux.Handle(pattern, s.count(pattern, s.require(role, h)))
 	}
 	handle("GET /api/v1/status", Viewer, s.status)

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ const (
 func newServer(t *testing.T, public api.Role) (*httptest.Server, *apitest.Example) {
 	t.Helper()
 	ex := apitest.NewExample(now)
-	s, err := api.New(api.Config{Site: ex.Site, History: ex.Hist, Public: public, Now: func() time.Time { return now },
+	s, err := api.New(api.Config{Site: ex.Site, History: ex.Hist, Public: public, Now: func() time.Time { return now }, MutationsPerMinute: -1,
 		Tokens: []api.Token{{Name: "vera", Secret: viewerTok, Role: api.Viewer}, {Name: "otto", Secret: operatorTok, Role: api.Operator}, {Name: "ada", Secret: adminTok, Role: api.Admin}}})
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +254,7 @@ func TestMetricsPassPromtool(t *testing.T) {
 	for _, want := range []string{
 		`joule_site_power_watts{workload="mining"} 6.18e+07`,
 		`joule_site_power_watts{workload="curtailed"} 2.81e+07`,
-		`joule_hashrate_hashes_per_second 1.825e+16`,
+		`joule_hashrate_hashes_per_second 3.31e+18`,
 		`joule_price_usd_per_mwh 87.4`,
 		`joule_hashprice_usd_per_th_day 0.0491`,
 		`joule_profit_usd_per_hour`,
@@ -275,5 +276,37 @@ func TestMetricsPassPromtool(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out.String())
+	}
+}
+
+func TestMutationRateLimit(t *testing.T) {
+	ex := apitest.NewExample(now)
+	var clock atomic.Int64 // ns since now; the server reads it on another goroutine
+	s, err := api.New(api.Config{Site: ex.Site, History: ex.Hist, Now: func() time.Time { return now.Add(time.Duration(clock.Load())) }, MutationsPerMinute: 3,
+		Tokens: []api.Token{{Name: "otto", Secret: operatorTok, Role: api.Operator}, {Name: "ada", Secret: adminTok, Role: api.Admin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	for i := range 3 {
+		if resp, body := do(t, srv, "POST", "/api/v1/price/manual", operatorTok, `{"price_usd_mwh":50}`); resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	resp, body := do(t, srv, "POST", "/api/v1/price/manual", operatorTok, `{"price_usd_mwh":50}`)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "20" {
+		t.Fatalf("4th request: %d Retry-After %q %s; want 429 after 20 s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	// Another token has its own bucket; reads are never limited.
+	if resp, _ := do(t, srv, "POST", "/api/v1/price/manual", adminTok, `{"price_usd_mwh":50}`); resp.StatusCode != 200 {
+		t.Fatalf("other token: %d", resp.StatusCode)
+	}
+	if resp, _ := do(t, srv, "GET", "/api/v1/status", operatorTok, ""); resp.StatusCode != 200 {
+		t.Fatalf("read while limited: %d", resp.StatusCode)
+	}
+	clock.Store(int64(20 * time.Second))
+	if resp, _ := do(t, srv, "POST", "/api/v1/price/manual", operatorTok, `{"price_usd_mwh":50}`); resp.StatusCode != 200 {
+		t.Fatalf("after refill: %d", resp.StatusCode)
 	}
 }

@@ -224,6 +224,11 @@ func runOnline(s *site.Site, a *aligned, p dispatch.Policy, trace bool, progress
 			return nil, fmt.Errorf("backtest: policy %s at %s: %w", p.Name(), at.Format(time.RFC3339), err)
 		}
 		acc.add(t, &d, open)
+		// The policy sees batch progress as a controller would report it.
+		for k, g := range d.Jobs {
+			js := &jobs[open[k]]
+			js.Remaining = math.Max(0, js.Remaining-g*dispatch.Hours(a.step))
+		}
 		for i := range s.Tiers {
 			ts := &st.Tiers[i]
 			before, after := ts.On(), d.Tiers[i].On()

@@ -118,8 +118,8 @@ type segment struct {
 // of one miner at profile k for the interval.
 func hull(tier int, t *site.Tier, value []float64, allowed []bool) []segment {
 	type pt struct {
-		k      int
-		mw, v  float64
+		k     int
+		mw, v float64
 	}
 	pts := []pt{{-1, 0, 0}}
 	for k, p := range t.Profiles {

@@ -128,13 +128,24 @@ func buildHindsight(s *site.Site, hz *Horizon) *hindsightLP {
 	adder := PeakAdder(s, hz.Step)
 	vol := s.Volume()
 
-	startCol := make([]int, len(s.Tiers))   // previous interval's on-count columns
-	prevX := make([][]int, len(s.Tiers))    // previous interval's x columns
-	prevDone := make([]int, len(b.jobs))    // previous done column per job
+	prevX := make([][]int, len(s.Tiers)) // previous interval's x columns
+	prevDone := make([]int, len(b.jobs)) // previous done column per job
 	for j := range prevDone {
 		prevDone[j] = -1
 	}
-	_ = startCol
+	// Reserve room: a year has about a million columns.
+	perT := 4
+	for _, tr := range s.Tiers {
+		perT += len(tr.Profiles) + 3
+	}
+	for _, g := range s.GPUPools {
+		perT += 3 + 2*len(g.Batch)
+	}
+	b.c = make([]float64, 0, perT*T)
+	b.u = make([]float64, 0, perT*T)
+	b.ti = make([]int32, 0, 3*perT*T)
+	b.tj = make([]int32, 0, 3*perT*T)
+	b.tv = make([]float64, 0, 3*perT*T)
 	b.gpuSc = make([]float64, len(s.GPUPools))
 	for p, g := range s.GPUPools {
 		b.gpuSc[p] = float64(g.Count - g.Firm.GPUs)

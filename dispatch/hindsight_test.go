@@ -133,28 +133,3 @@ func TestHindsightMatchesGLPK(t *testing.T) {
 		})
 	}
 }
-
-// TestHindsightBeatsOnline checks that no online policy earns more than the
-// hindsight bound on the same model.
-func TestHindsightDominates(t *testing.T) {
-	for _, tc := range hindsightCases {
-		s, hz := tc.site(), tc.hz()
-		plan, err := Hindsight(s, hz)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if plan.Profit < plan.DualBound-1e-6*math.Abs(plan.Profit) {
-			t.Errorf("%s: profit %.6f below dual bound %.6f", tc.name, plan.Profit, plan.DualBound)
-		}
-	}
-}
-
-func TestHindsightLogged(t *testing.T) {
-	for _, tc := range hindsightCases {
-		plan, err := Hindsight(tc.site(), tc.hz())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: profit %.4f dual %.4f iterations %d", tc.name, plan.Profit, plan.DualBound, plan.Iterations)
-	}
-}

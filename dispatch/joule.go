@@ -196,20 +196,21 @@ func (j Joule) peakRisk(in *Input) (bool, string) {
 	}
 	dayStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
-	monthMax := 0.0
 	n := len(in.SystemLoad)
-	for i := n - 1; i >= 0; i-- {
-		t := in.Start.Add(-time.Duration(n-i) * in.Step)
-		if t.Before(monthStart) {
-			break
-		}
-		v := in.SystemLoad[i]
-		monthMax = math.Max(monthMax, v)
-		if !t.Before(dayStart) {
-			dayMax = math.Max(dayMax, v)
-		}
+	at := func(i int) time.Time { return in.Start.Add(-time.Duration(n-i) * in.Step) }
+	i := n - 1
+	for ; i >= 0 && !at(i).Before(dayStart); i-- {
+		dayMax = math.Max(dayMax, in.SystemLoad[i])
 	}
-	if f < (1-j.PeakDayMargin)*dayMax || f < (1-j.PeakMonthMargin)*monthMax {
+	if f < (1-j.PeakDayMargin)*dayMax {
+		return false, ""
+	}
+	// Only near the day's peak is the month's history worth a look.
+	monthMax := dayMax
+	for ; i >= 0 && !at(i).Before(monthStart); i-- {
+		monthMax = math.Max(monthMax, in.SystemLoad[i])
+	}
+	if f < (1-j.PeakMonthMargin)*monthMax {
 		return false, ""
 	}
 	return true, fmt.Sprintf("system load forecast %.0f MW: day peak %.0f MW, month high so far %.0f MW", f, dayMax, monthMax)
@@ -241,7 +242,15 @@ func ForecastPrice(prices []float64, start time.Time, step, lookback time.Durati
 	first := start.Add(-time.Duration(m) * step)
 	hour0 := int(first.Unix()/int64(step/time.Second)) % perDay
 	var sum, cnt [24]float64
-	clip := func(v float64) float64 { return math.Max(-50, math.Min(300, v)) }
+	clip := func(v float64) float64 {
+		if v < -50 {
+			return -50
+		}
+		if v > 300 {
+			return 300
+		}
+		return v
+	}
 	bin := func(i int) int { return ((hour0 + i) % perDay) / perHour % 24 }
 	for i, v := range tail {
 		b := bin(i)
@@ -261,8 +270,10 @@ func ForecastPrice(prices []float64, start time.Time, step, lookback time.Durati
 		sxy += x * y
 		sxx += x * x
 	}
-	phi := 0.0
-	if sxx > 0 {
+	// Without variation to learn from (deviations under $1/MWh), the last
+	// price is the best guess.
+	phi := 1.0
+	if sxx > float64(m) {
 		phi = math.Max(0, math.Min(1, sxy/sxx))
 	}
 	return mean(bin(m)) + phi*(last-mean(bin(m-1)))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 )
 
 // lp is a linear program in the standard form the interior-point solver
@@ -12,18 +13,38 @@ import (
 // Inequalities are written with explicit slack columns. Rows are added in
 // time order so that A A' stays banded.
 type lp struct {
-	c, u    []float64
-	colRows [][]int32
-	colVals [][]float64
-	b       []float64
+	c, u []float64
+	b    []float64
+	// Nonzeros of A as triplets, in the order set was called.
+	ti, tj []int32
+	tv     []float64
 }
 
 func (p *lp) addCol(c, u float64) int {
 	p.c = append(p.c, c)
 	p.u = append(p.u, u)
-	p.colRows = append(p.colRows, nil)
-	p.colVals = append(p.colVals, nil)
 	return len(p.c) - 1
+}
+
+// csc returns A by columns: column j's rows are ri[ptr[j]:ptr[j+1]].
+func (p *lp) csc() (ptr []int, ri []int32, av []float64) {
+	n := len(p.c)
+	ptr = make([]int, n+1)
+	for _, j := range p.tj {
+		ptr[j+1]++
+	}
+	for j := 0; j < n; j++ {
+		ptr[j+1] += ptr[j]
+	}
+	next := slices.Clone(ptr[:n])
+	ri = make([]int32, len(p.ti))
+	av = make([]float64, len(p.ti))
+	for k, j := range p.tj {
+		q := next[j]
+		next[j]++
+		ri[q], av[q] = p.ti[k], p.tv[k]
+	}
+	return ptr, ri, av
 }
 
 func (p *lp) addRow(b float64) int {
@@ -35,8 +56,9 @@ func (p *lp) set(row, col int, v float64) {
 	if v == 0 {
 		return
 	}
-	p.colRows[col] = append(p.colRows[col], int32(row))
-	p.colVals[col] = append(p.colVals[col], v)
+	p.ti = append(p.ti, int32(row))
+	p.tj = append(p.tj, int32(col))
+	p.tv = append(p.tv, v)
 }
 
 // objective returns c·x.
@@ -73,10 +95,8 @@ func (p *lp) writeCPLEX(w io.Writer) error {
 	}
 	fmt.Fprint(bw, "Subject To\n")
 	rows := make([][]string, len(p.b))
-	for j := range p.c {
-		for k, r := range p.colRows[j] {
-			rows[r] = append(rows[r], fmt.Sprintf(" %s x%d\n", term(p.colVals[j][k]), j))
-		}
+	for k, r := range p.ti {
+		rows[r] = append(rows[r], fmt.Sprintf(" %s x%d\n", term(p.tv[k]), p.tj[k]))
 	}
 	for r, terms := range rows {
 		fmt.Fprintf(bw, " r%d:", r)
@@ -101,10 +121,10 @@ func (p *lp) feasibility(x []float64) float64 {
 	r := make([]float64, len(p.b))
 	copy(r, p.b)
 	worst := 0.0
+	for k, row := range p.ti {
+		r[row] -= p.tv[k] * x[p.tj[k]]
+	}
 	for j := range p.c {
-		for k, row := range p.colRows[j] {
-			r[row] -= p.colVals[j][k] * x[j]
-		}
 		worst = math.Max(worst, math.Max(-x[j], x[j]-p.u[j]))
 	}
 	for _, v := range r {

@@ -115,7 +115,8 @@ func requestComplete(b []byte) bool {
 }
 
 // readRequest reads one request: until it is complete, the peer stops
-// writing, or connTimeout.
+// writing, connTimeout passes before anything arrives, or nothing more
+// arrives for requestIdle after the first bytes (cgminer itself reads once).
 func readRequest(c net.Conn, complete func([]byte) bool) ([]byte, error) {
 	_ = c.SetReadDeadline(time.Now().Add(connTimeout))
 	var buf []byte
@@ -135,8 +136,14 @@ func readRequest(c net.Conn, complete func([]byte) bool) ([]byte, error) {
 			}
 			return nil, err
 		}
+		if len(buf) > 0 {
+			_ = c.SetReadDeadline(time.Now().Add(requestIdle))
+		}
 	}
 }
+
+// requestIdle ends a request that stopped arriving before it was complete.
+const requestIdle = 250 * time.Millisecond
 
 // gate applies the miner's power and network state to a new connection. It
 // returns false when the connection must not be answered (it has then been

@@ -454,3 +454,12 @@ func (f *Fleet) Faults(i int) []physics.Fault {
 	defer n.mu.Unlock()
 	return n.m.Faults()
 }
+
+// SetAmbient sets every miner's inlet (or coolant) temperature, °C.
+func (f *Fleet) SetAmbient(c float64) {
+	for _, n := range f.nodes {
+		n.mu.Lock()
+		n.m.SetAmbient(c)
+		n.mu.Unlock()
+	}
+}

@@ -118,7 +118,7 @@ func (f *Fleet) listenPerMiner(lis *listeners) error {
 			if !n.serves(s) {
 				continue
 			}
-			l, err := listenFallback(context.Background(), net.ListenConfig{}, n.info.Addr, f.port(s))
+			l, err := listenFallback(context.Background(), net.ListenConfig{KeepAlive: -1}, n.info.Addr, f.port(s))
 			if err != nil {
 				return fmt.Errorf("emulator: miner %s: %w", n.info.Name, err)
 			}
@@ -145,7 +145,11 @@ func (f *Fleet) listenShared(lis *listeners) error {
 		if !used {
 			continue
 		}
-		l, err := listenFallback(context.Background(), loopbackOnly(), netip.IPv4Unspecified(), f.port(s))
+		lc, err := loopbackOnly()
+		if err != nil {
+			return fmt.Errorf("emulator: shared listener: %w", err)
+		}
+		l, err := listenFallback(context.Background(), lc, netip.IPv4Unspecified(), f.port(s))
 		if err != nil {
 			return fmt.Errorf("emulator: shared listener: %w", err)
 		}

@@ -155,6 +155,9 @@ func (d luxDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 	case "curtail", "atmset", "profileset", "rebootdevice", "resetminer", "ledset", "powertargetset":
 		args, valid := d.session(w, n, param, when)
 		if !valid {
+			if k := luxKind(cmd, param); k != 0 {
+				n.record(Command{Kind: k, Protocol: "cgminer", Wire: cmd, Param: param, Refused: "session"})
+			}
 			return
 		}
 		d.control(w, n, cmd, args, when)
@@ -164,6 +167,27 @@ func (d luxDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 		return
 	}
 	d.finish(w, n)
+}
+
+// luxKind is the hardware command a LuxOS control command asks for (0 for
+// settings such as atmset).
+func luxKind(cmd, param string) CommandKind {
+	switch cmd {
+	case "curtail":
+		if strings.Contains(param, "wakeup") {
+			return CmdWake
+		}
+		return CmdSleep
+	case "profileset":
+		return CmdProfile
+	case "powertargetset":
+		return CmdPowerTarget
+	case "rebootdevice", "resetminer":
+		return CmdReboot
+	case "ledset":
+		return CmdBlink
+	}
+	return 0
 }
 
 // session checks the session id (first parameter) and returns the rest.

@@ -269,3 +269,30 @@ func FuzzParseERCOTSPP(f *testing.F) {
 		}
 	})
 }
+
+func TestOpenPriceReplay(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/prices.csv"
+	csv := "timestamp,price\n2025-07-14T00:00:00Z,20.5\n2025-07-14T00:15:00Z,-3\n2025-07-14T00:30:00Z,950\n"
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenPriceReplay(path, market.PriceOptions{}, origin, 900, false) // 15 min per wall second
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []float64{20.5, -3, 950} {
+		got, err := r.Latest(origin.Add(time.Duration(i) * time.Second))
+		if err != nil || got.Value != want {
+			t.Errorf("second %d: %v, %v; want %v", i, got.Value, err, want)
+		}
+	}
+	bad := dir + "/bad.csv"
+	os.WriteFile(bad, []byte("timestamp,price\n2025-07-14T00:00:00Z,cheap\n"), 0o644)
+	if _, err := OpenPriceReplay(bad, market.PriceOptions{}, origin, 1, false); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("bad file err = %v, want it to name line 2", err)
+	}
+	if _, err := OpenHashpriceReplay(dir+"/missing.csv", 0, origin, 1, false); err == nil {
+		t.Error("missing BTC file accepted")
+	}
+}

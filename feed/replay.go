@@ -68,3 +68,26 @@ func (r *Replay) Latest(now time.Time) (Reading, error) {
 	}
 	return Reading{Value: r.s.Values[i], At: r.wall(now, r.s.At(i)), Received: now, Source: r.label}, nil
 }
+
+// OpenPriceReplay reads a price CSV with market.OpenPrices (any layout it
+// detects: ERCOT historical, ERCOT 15-minute, or timestamp,price) and
+// replays it from origin at speed.
+func OpenPriceReplay(path string, opt market.PriceOptions, origin time.Time, speed float64, loop bool) (*Replay, error) {
+	s, err := market.OpenPrices(path, opt)
+	if err != nil {
+		return nil, fmt.Errorf("price replay: %w", err)
+	}
+	return NewReplay("file "+path, s, origin, speed, loop)
+}
+
+// OpenHashpriceReplay reads a daily BTC CSV (date, close_usd, difficulty
+// [, fees_btc_per_block]) with market.OpenBTC, derives hashprice with
+// market.HashpriceSeries (defaultFee BTC/block where the file has none) and
+// replays it.
+func OpenHashpriceReplay(path string, defaultFee float64, origin time.Time, speed float64, loop bool) (*Replay, error) {
+	days, err := market.OpenBTC(path)
+	if err != nil {
+		return nil, fmt.Errorf("hashprice replay: %w", err)
+	}
+	return NewReplay("file "+path, market.HashpriceSeries(days, defaultFee), origin, speed, loop)
+}

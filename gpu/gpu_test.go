@@ -119,7 +119,7 @@ func TestParseDCGMBad(t *testing.T) {
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
 func TestEmulatorFollowsDemand(t *testing.T) {
-	night := time.Date(2025, 7, 14, 8, 0, 0, 0, time.UTC)  // 02:00 Central
+	night := time.Date(2025, 7, 14, 8, 0, 0, 0, time.UTC) // 02:00 Central
 	peak := time.Date(2025, 7, 14, 20, 0, 0, 0, time.UTC) // 14:00 Central
 	for _, tc := range []struct {
 		at        time.Time

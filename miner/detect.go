@@ -2,7 +2,6 @@ package miner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -48,7 +47,7 @@ func Detect(ctx context.Context, t Target, opt Options) (Dialect, Identity, erro
 	if werr == nil {
 		return DialectWhatsminer, id, nil
 	}
-	return "", Identity{}, &Error{Addr: t.Host, Op: "detect", Err: fmt.Errorf("%w: %w", ErrUnknownFirmware, errors.Join(err, werr))}
+	return "", Identity{}, &Error{Addr: t.Host, Op: "detect", Err: fmt.Errorf("%w: nothing answered: %v; %v", ErrUnknownFirmware, err, werr)}
 }
 
 func classifyVersion(v map[string]any) (Dialect, Identity) {
@@ -68,9 +67,6 @@ func classifyVersion(v map[string]any) (Dialect, Identity) {
 	}
 	if fw, ok := has("BOSminer"); ok {
 		id.Firmware = fw
-		if boser, ok := has("BOSer"); ok && boser != "" {
-			id.Firmware += " (BOSer " + boser + ")"
-		}
 		return DialectBraiins, id
 	}
 	if fw, ok := has("BOSer"); ok {
@@ -80,9 +76,6 @@ func classifyVersion(v map[string]any) (Dialect, Identity) {
 	lm := strings.ToLower(id.Model)
 	if fw, ok := has("BMMiner"); ok {
 		id.Firmware = "BMMiner " + fw
-		if ct, ok := has("CompileTime"); ok && ct != "" {
-			id.Firmware += " (" + ct + ")"
-		}
 		return DialectAntminer, id
 	}
 	if _, ok := has("btminer"); ok || strings.Contains(lm, "whatsminer") {

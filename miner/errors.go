@@ -72,4 +72,3 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	return target == ErrAuth && e.Auth
 }
-

@@ -76,12 +76,14 @@ func TestCGMinerErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ln.Close()
+		done := make(chan struct{})
+		defer close(done)
 		go func() {
 			c, err := ln.Accept()
 			if err == nil {
 				defer c.Close()
-				c.Write([]byte(`{"STATUS":[{"STATUS":"S"`)) // then nothing
-				time.Sleep(2 * time.Second)
+				c.Write([]byte(`{"STATUS":[{"STATUS":"S"`)) // then nothing until the test ends
+				<-done
 			}
 		}()
 		_, err = (&CGMiner{Addr: ln.Addr().String(), Timeout: 200 * time.Millisecond}).Do(ctx, "summary")

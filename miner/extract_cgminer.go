@@ -66,10 +66,18 @@ func fromCGMiner(r *Reading, rs map[string]*Response) (sleeping bool) {
 		}
 	}
 	if t := rs["temps"]; t != nil {
-		for _, e := range t.Section("TEMPS") {
-			r.ChipMaxC = max(r.ChipMaxC, floatOf(e, "Chip"))
-			if b := floatOf(e, "Board"); b > 0 && r.OutletC == 0 {
-				r.OutletC = b
+		// TEMPS lists one entry per board: board (PCB) and chip sensors.
+		// It names no air inlet or outlet, so those stay unreported.
+		for i, e := range t.Section("TEMPS") {
+			chip, pcb := floatOf(e, "Chip"), floatOf(e, "Board")
+			r.ChipMaxC = max(r.ChipMaxC, chip)
+			if i < len(r.Boards) {
+				if chip > 0 && len(r.Boards[i].ChipTempsC) == 0 {
+					r.Boards[i].ChipTempsC = []float64{chip}
+				}
+				if pcb > 0 && len(r.Boards[i].PCBTempsC) == 0 {
+					r.Boards[i].PCBTempsC = []float64{pcb}
+				}
 			}
 		}
 	}

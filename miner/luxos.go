@@ -222,4 +222,3 @@ func (l *luxOS) Blink(ctx context.Context, on bool) (Outcome, error) {
 		return err
 	})
 }
-

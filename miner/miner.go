@@ -23,7 +23,9 @@ type Target struct {
 }
 
 // CGMinerAddr is host:port of the cgminer API.
-func (t Target) CGMinerAddr() string { return net.JoinHostPort(t.Host, port(t.CGMinerPort, CGMinerPort)) }
+func (t Target) CGMinerAddr() string {
+	return net.JoinHostPort(t.Host, port(t.CGMinerPort, CGMinerPort))
+}
 
 // HTTPBase is the web interface's base URL.
 func (t Target) HTTPBase() string { return "http://" + net.JoinHostPort(t.Host, port(t.HTTPPort, 80)) }
@@ -253,7 +255,9 @@ func (g *genericCG) SetPowerTarget(context.Context, int) (Outcome, error) {
 func (g *genericCG) SetProfile(context.Context, string) (Outcome, error) {
 	return Sent, g.unsupported("profile")
 }
-func (g *genericCG) Reboot(context.Context) (Outcome, error)     { return Sent, g.unsupported("reboot") }
-func (g *genericCG) Blink(context.Context, bool) (Outcome, error) { return Sent, g.unsupported("blink") }
+func (g *genericCG) Reboot(context.Context) (Outcome, error) { return Sent, g.unsupported("reboot") }
+func (g *genericCG) Blink(context.Context, bool) (Outcome, error) {
+	return Sent, g.unsupported("blink")
+}
 
 var _ Miner = (*genericCG)(nil)

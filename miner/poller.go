@@ -88,4 +88,3 @@ func (p *Poller) each(ctx context.Context, n int, fn func(i int)) {
 	close(next)
 	wg.Wait()
 }
-

@@ -104,15 +104,16 @@ type ErrorCode struct {
 
 // classify sets r.State from the telemetry. Measured power decides first:
 // below sleepPowerW the hashboards are off, whatever the decaying 5 s
-// hashrate average still shows. Then the firmware's own sleep flag (stock
-// Mode 1) once the boards have stopped (ideal hashrate 0 or under a tenth),
-// then hashrate against ideal, then uptime.
+// hashrate average still shows, and above it they are not, whatever a mode
+// flag claims. Without a power measurement (stock Antminer) the firmware's
+// sleep flag (Mode 1) counts once the boards have stopped (ideal hashrate 0
+// or under a tenth). Then hashrate against ideal, then uptime.
 func (r *Reading) classify(sleepFlag, measured bool) {
 	ideal := r.HashrateIdealTHs
 	switch {
 	case measured && r.PowerW < sleepPowerW:
 		r.State = StateSleeping
-	case sleepFlag && (ideal == 0 || r.HashrateTHs < 0.1*ideal):
+	case !measured && sleepFlag && (ideal == 0 || r.HashrateTHs < 0.1*ideal):
 		r.State = StateSleeping
 	case r.HashrateTHs > 0 && (ideal == 0 || r.HashrateTHs >= 0.1*ideal):
 		r.State = StateHashing

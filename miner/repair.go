@@ -364,13 +364,23 @@ func appendWord(out, word []byte, dmg *Damage) []byte {
 	return appendQuoted(out, w)
 }
 
-func isNaNOrInf(f float64) bool { return f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308 }
+func isNaNOrInf(f float64) bool {
+	return f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308
+}
 
 // Decode repairs in and decodes it into generic JSON values, numbers kept as
 // json.Number so that large counters lose no precision.
 func Decode(in []byte) (map[string]any, Damage, error) {
-	fixed, dmg, err := Repair(in)
-	if err != nil {
+	var (
+		fixed []byte
+		dmg   Damage
+		err   error
+	)
+	// Most replies need nothing but the trailing NUL dropped; checking
+	// validity is cheaper than rewriting.
+	if trimmed := bytes.TrimRight(in, "\x00 \t\r\n"); json.Valid(trimmed) {
+		fixed = trimmed
+	} else if fixed, dmg, err = Repair(in); err != nil {
 		return nil, dmg, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(fixed))

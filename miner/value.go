@@ -149,12 +149,32 @@ func Lookup(m map[string]any, keys ...string) (any, bool) {
 	for _, k := range keys {
 		nk := normKey(k)
 		for mk, v := range m {
-			if normKey(mk) == nk {
+			if equalNorm(mk, nk) {
 				return v, true
 			}
 		}
 	}
 	return nil, false
+}
+
+// equalNorm reports whether key normalises to norm (see normKey) without
+// allocating: Lookup runs it over every key of a reply for each miss.
+func equalNorm(key, norm string) bool {
+	j := 0
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c == ' ' || c == '_' || c == '-':
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if j >= len(norm) || norm[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(norm)
 }
 
 func normKey(s string) string {

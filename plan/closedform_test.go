@@ -43,7 +43,7 @@ func run1(t *testing.T, c Config, paths int) *Result {
 func TestMiningIsAnAnnuity(t *testing.T) {
 	c := flat()
 	f := c.Fleet
-	reward := 4383 * (3.125 + c.Network.FeesBTCPerBlock)         // BTC per month
+	reward := 4383 * (3.125 + c.Network.FeesBTCPerBlock)          // BTC per month
 	share := f.Uptime * (1e6 / f.EfficiencyJPerTH) / (1074 * 1e6) // TH per MW over network TH
 	monthly := share*reward*87_000*(1-f.PoolFee) -
 		f.Uptime*730.5*45 - f.OpexPerMWYear/12 + f.CurtailmentCreditPerMWYear/12

@@ -70,8 +70,13 @@ func TestExampleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ParseConfig(data, "examples/plan.yaml"); err != nil {
+	c, err := ParseConfig(data, "examples/plan.yaml")
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The example documents the defaults: keep the two in step.
+	if d := Defaults(); c != d {
+		t.Fatalf("examples/plan.yaml differs from Defaults():\n%+v\n%+v", c, d)
 	}
 }
 
@@ -117,7 +122,7 @@ func TestBootstrapRecenter(t *testing.T) {
 	daily := make([]float64, 400)
 	for i := range daily {
 		daily[i] = 0.01 * math.Sin(float64(i)*0.7) // zero-mean wiggle
-		daily[i] += 0.004                           // a strong up-trend to remove
+		daily[i] += 0.004                          // a strong up-trend to remove
 	}
 	b := monthlyBlocks(daily, true, 0.12)
 	var mean, m2 float64

@@ -49,7 +49,13 @@ func (e *FieldError) Unwrap() error { return ErrInvalid }
 // the defaults, the rest keep them. Unknown keys, wrong types and values out
 // of range are errors naming the file, line and field. name labels errors.
 func ParseConfig(data []byte, name string) (Config, error) {
-	cfg := Defaults()
+	return ParseConfigOver(Defaults(), data, name)
+}
+
+// ParseConfigOver is ParseConfig over base instead of Defaults, e.g. a
+// configuration already filled from a site file.
+func ParseConfigOver(base Config, data []byte, name string) (Config, error) {
+	cfg := base
 	lines := map[string]int{}
 	if len(bytes.TrimSpace(data)) > 0 {
 		var root yaml.Node
@@ -209,7 +215,7 @@ func (c Config) validate(file string, lines map[string]int) error {
 	v.integer("network.start_height", n.StartHeight, 0, 6_929_999)
 	v.num("network.fees_btc_per_block", n.FeesBTCPerBlock, 0, 1000, false)
 	v.num("network.price_elasticity", n.PriceElasticity, 0, 3, false)
-	v.num("network.adjustment_per_month", n.AdjustmentPerMon, 0, 1, false)
+	v.num("network.adjustment_per_month", n.AdjustmentPerMonth, 0, 1, false)
 	v.num("network.efficiency_gain_per_year", n.EfficiencyGainPerYear, 0, 0.9, false)
 
 	p := c.Power

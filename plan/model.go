@@ -65,11 +65,18 @@ type model struct {
 	// Mining.
 	rewardBTC  []float64 // network BTC per month (subsidy + fees)
 	baseLogH   []float64 // equilibrium log hashrate at the start price
-	fleetEff   []float64 // J/TH of the mining strategy's fleet in month k
-	refreshCap []float64 // ASIC capex at the start of month k
-	powerMean  []float64 // expected power price $/MWh in month k
-	gNet       float64   // monthly log growth of network hashrate from efficiency
-	blocks     []float64 // bootstrap sample of monthly log returns (nil for GBM)
+	fleetEff   []float64 // J/TH of the fleet in month k if every refresh is made (switch estimates)
+	refreshCap []float64 // ASIC capex at the start of month k if every refresh is made
+	firstDue   int       // month the first refresh falls due
+	newEff     []float64 // J/TH of a new ASIC bought in month k
+	newCap     []float64 // capex per MW of new ASICs bought in month k
+	// Refresh rule lookups: revenue weight u·B_i·(1−pool)·e^{−g·i} summed
+	// (discounted) over a new fleet's life from month k, and its exit-window
+	// part (undiscounted).
+	asicRW, asicWW []float64
+	powerMean      []float64 // expected power price $/MWh in month k
+	gNet           float64   // monthly log growth of network hashrate from efficiency
+	blocks         []float64 // bootstrap sample of monthly log returns (nil for GBM)
 
 	// Templates indexed by months since conversion start.
 	leaseCapex float64
@@ -79,6 +86,13 @@ type model struct {
 	hpcRent    []float64 // base $/GPU-h (before the market multiplier), 0 in downtime
 	hpcGPUCap  []float64 // GPU capex at the start of month j after conversion start
 	hpcDown    int
+	hpcLife    int       // months per GPU cohort
+	hpcRate    []float64 // base $/GPU-h of a cohort by age in months
+	// Refresh rule lookups for a cohort bought at the start of month k
+	// and run for min(life, T−k) months (PV at month 0).
+	cohortRev, cohortCost []float64 // PV of revenue at multiplier 1, and of power + opex
+	cohortWinRev          []float64 // its revenue (multiplier 1) in the exit window
+	cohortWinCost         []float64 // its costs in the exit window
 
 	// Switch rule lookups (PV at month 0 of converting at month c).
 	sw switchTables
@@ -127,13 +141,27 @@ func newModel(cfg Config, daily []float64) (*model, error) {
 	if first < 0 {
 		first = 0
 	}
+	m.firstDue = first
 	gain := math.Log1p(-f.EfficiencyGainPerYear) / 12
+	m.newEff, m.newCap = make([]float64, T), make([]float64, T)
 	for k := 0; k < T; k++ {
+		m.newEff[k] = f.RefreshEfficiencyJPerTH * math.Exp(gain*float64(k))
+		m.newCap[k] = f.RefreshCapexPerTH * math.Exp(gain*float64(k)) * 1e6 / m.newEff[k]
 		if k >= first && (k-first)%f.LifeMonths == 0 {
-			eff = f.RefreshEfficiencyJPerTH * math.Exp(gain*float64(k))
-			m.refreshCap[k] = f.RefreshCapexPerTH * math.Exp(gain*float64(k)) * 1e6 / eff
+			eff = m.newEff[k]
+			m.refreshCap[k] = m.newCap[k]
 		}
 		m.fleetEff[k] = eff
+	}
+	m.asicRW, m.asicWW = make([]float64, T), make([]float64, T)
+	for k := 0; k < T; k++ {
+		for i := k; i < T && i < k+f.LifeMonths; i++ {
+			w := f.Uptime * m.rewardBTC[i] * (1 - f.PoolFee) * math.Exp(-m.gNet*float64(i))
+			m.asicRW[k] += w * m.v[i+1]
+			if i >= T-12 {
+				m.asicWW[k] += w
+			}
+		}
 	}
 
 	m.powerMean = make([]float64, T)
@@ -168,12 +196,32 @@ func newModel(cfg Config, daily []float64) (*model, error) {
 	if life < 1 {
 		life = 1
 	}
+	m.hpcLife = life
+	m.hpcRate = make([]float64, life)
+	for a := range m.hpcRate {
+		m.hpcRate[a] = math.Max(h.RentFloorPerGPUHour, h.RentPerGPUHour*math.Pow(1-h.RentDeclinePerYear, float64(a)/12))
+	}
 	for j := h.DowntimeMonths; j < T; j++ {
 		age := (j - h.DowntimeMonths) % life
 		if age == 0 {
 			m.hpcGPUCap[j] = m.hpcGPUs * h.GPUCapex
 		}
-		m.hpcRent[j] = math.Max(h.RentFloorPerGPUHour, h.RentPerGPUHour*math.Pow(1-h.RentDeclinePerYear, float64(age)/12))
+		m.hpcRent[j] = m.hpcRate[age]
+	}
+	m.cohortRev, m.cohortCost = make([]float64, T), make([]float64, T)
+	m.cohortWinRev, m.cohortWinCost = make([]float64, T), make([]float64, T)
+	for k := 0; k < T; k++ {
+		for a := 0; a < life && k+a < T; a++ {
+			i := k + a
+			rev := m.hpcGPUs * HoursPerMonth * h.Utilisation * m.hpcRate[a]
+			cost := h.PowerLoadFactor*HoursPerMonth*m.powerMean[i] + m.hpcGPUs*HoursPerMonth*h.OpexPerGPUHour
+			m.cohortRev[k] += rev * m.v[i+1]
+			m.cohortCost[k] += cost * m.v[i+1]
+			if i >= T-12 {
+				m.cohortWinRev[k] += rev
+				m.cohortWinCost[k] += cost
+			}
+		}
 	}
 
 	m.sw = m.switchTables()

@@ -49,7 +49,7 @@ func (m *model) draw(s *scratch, seed uint64, p int) {
 	gmu, gsd := -gs*gs/24, gs/math.Sqrt(12)
 	ps := c.Power.Volatility
 	spot := c.Power.Model == "spot"
-	beta, lam := c.Network.PriceElasticity, c.Network.AdjustmentPerMon
+	beta, lam := c.Network.PriceElasticity, c.Network.AdjustmentPerMonth
 
 	s.lp[0] = math.Log(c.BTC.PriceUSD)
 	s.lh[0] = math.Log(c.Network.HashrateEH)
@@ -91,21 +91,54 @@ func (m *model) miningMonth(s *scratch, k int, eff float64) (rev, power, credit 
 	return rev, power, credit
 }
 
+// hpcState is where an HPC conversion is in its GPU cohorts.
+type hpcState struct {
+	cohort int // month the current GPU cohort was bought; −1 when no GPUs run
+}
+
 // hpcMonth returns the HPC flows of month k, j months after the conversion
-// started: GPU revenue, power, opex, and capex paid at the start of month k.
-func (m *model) hpcMonth(s *scratch, k, j int) (rev, power, opex, capex float64) {
+// started: GPU revenue, power, opex, and capex paid at the start of month
+// k. The first cohort is bought at go-live (that is what converting to HPC
+// means); when a cohort reaches its life, the next is bought only if the
+// refresh rule says it pays, and an idle hall re-checks every month.
+func (m *model) hpcMonth(s *scratch, k, j int, st *hpcState) (rev, power, opex, capex float64) {
 	h := &m.cfg.HPC
 	if j == 0 {
 		capex = m.hpcCapex
+		st.cohort = -1
 	}
 	if j < m.hpcDown {
 		return 0, 0, 0, capex
 	}
-	capex += m.hpcGPUCap[j]
-	rev = m.hpcGPUs * HoursPerMonth * h.Utilisation * m.hpcRent[j] * s.gm[k]
+	if j == m.hpcDown {
+		st.cohort = k
+		capex += m.hpcGPUs * h.GPUCapex
+	} else if st.cohort >= 0 && k-st.cohort >= m.hpcLife {
+		st.cohort = -1
+	}
+	if st.cohort < 0 && m.refreshPays(s, k) {
+		st.cohort = k
+		capex += m.hpcGPUs * h.GPUCapex
+	}
+	if st.cohort < 0 {
+		return 0, 0, 0, capex
+	}
+	rev = m.hpcGPUs * HoursPerMonth * h.Utilisation * m.hpcRate[k-st.cohort] * s.gm[k]
 	power = h.PowerLoadFactor * HoursPerMonth * s.pw[k]
 	opex = m.hpcGPUs * HoursPerMonth * h.OpexPerGPUHour
 	return rev, power, opex, capex
+}
+
+// refreshPays is the GPU refresh rule at the start of month k: buy a new
+// cohort when, at today's rent level g = M_k held flat (its expectation)
+// and expected power prices, the cohort's discounted operating cash flow
+// over its life (cut at the horizon, plus its share of the exit value)
+// covers its capex. It uses nothing after month k.
+func (m *model) refreshPays(s *scratch, k int) bool {
+	g := s.gm[k]
+	val := g*m.cohortRev[k] - m.cohortCost[k] +
+		m.cfg.HPC.ExitMultiple*math.Max(0, g*m.cohortWinRev[k]-m.cohortWinCost[k])*m.v[m.T]
+	return val >= m.hpcGPUs*m.cfg.HPC.GPUCapex*m.v[k]
 }
 
 // leaseMonth returns the lease flows j months after conversion started:
@@ -135,20 +168,64 @@ func (r *recorder) add(st Strategy, mf MonthFlow) {
 	}
 }
 
+// fleetState is the mining fleet on one path: its efficiency and when its
+// next refresh falls due.
+type fleetState struct {
+	eff float64
+	due int
+}
+
+func (m *model) newFleet() fleetState {
+	return fleetState{eff: m.cfg.Fleet.EfficiencyJPerTH, due: m.firstDue}
+}
+
+// refresh applies the ASIC refresh rule at the start of month k and
+// returns the capex paid. From the month a refresh falls due, new ASICs are
+// bought when the extra revenue they earn over their life (BTC price over
+// hashrate held at its trailing 3-month mean, the network growing by its
+// efficiency gain, plus their share of the exit value) covers their cost;
+// otherwise the old fleet keeps running and the rule is asked again the
+// next month. Power and opex do not change: the site draws the same MW.
+func (m *model) refresh(s *scratch, k int, fs *fleetState) float64 {
+	if k < fs.due || m.newEff[k] >= fs.eff {
+		return 0
+	}
+	gain := m.trailingX(s, k) * m.sw.growth[k] * (1/m.newEff[k] - 1/fs.eff) *
+		(m.asicRW[k] + m.cfg.Fleet.ExitMultiple*m.asicWW[k]*m.v[m.T])
+	if gain < m.newCap[k]*m.v[k] {
+		return 0
+	}
+	fs.eff, fs.due = m.newEff[k], k+m.cfg.Fleet.LifeMonths
+	return m.newCap[k]
+}
+
+// trailingX is the mean BTC price over network hashrate (USD per EH/s) of
+// months k−2 … k: what an operator knows at the start of month k.
+func (m *model) trailingX(s *scratch, k int) float64 {
+	lo := max(k-2, 0)
+	var x float64
+	for i := lo; i <= k; i++ {
+		x += s.ph[i]
+	}
+	return x / float64(k-lo+1)
+}
+
 // valueMine is the keep-mining strategy: the fleet runs to the horizon,
-// refreshed on schedule.
+// refreshed when the refresh rule says it pays.
 func (m *model) valueMine(s *scratch, rec *recorder) float64 {
 	f := &m.cfg.Fleet
 	opex := f.OpexPerMWYear / 12
 	var npv float64
+	fs := m.newFleet()
 	for k := 0; k < m.T; k++ {
-		rev, power, credit := m.miningMonth(s, k, m.fleetEff[k])
+		capex := m.refresh(s, k, &fs)
+		rev, power, credit := m.miningMonth(s, k, fs.eff)
 		op := rev - power - opex + credit
 		s.op[k] = op
-		npv += op*m.v[k+1] - m.refreshCap[k]*m.v[k]
+		npv += op*m.v[k+1] - capex*m.v[k]
 		if rec != nil {
 			rec.add(Mine, MonthFlow{Month: k, Strategy: "mine", Revenue: rev, Power: power, Opex: opex, Credit: credit,
-				Capex: m.refreshCap[k], Operating: op, BTCPrice: math.Exp(s.lp[k]), HashrateEH: math.Exp(s.lh[k]), PowerPrice: s.pw[k]})
+				Capex: capex, Operating: op, BTCPrice: math.Exp(s.lp[k]), HashrateEH: math.Exp(s.lh[k]), PowerPrice: s.pw[k]})
 		}
 	}
 	return npv + f.ExitMultiple*exitBase(s.op)*m.v[m.T]
@@ -175,17 +252,26 @@ func (m *model) valueLease(rec *recorder) float64 {
 // valueHPC is the HPC strategy with conversion starting at month 0.
 func (m *model) valueHPC(s *scratch, rec *recorder) float64 {
 	var npv float64
+	var st hpcState
 	for k := 0; k < m.T; k++ {
-		rev, power, opex, capex := m.hpcMonth(s, k, k)
+		rev, power, opex, capex := m.hpcMonth(s, k, k, &st)
 		op := rev - power - opex
 		s.op[k] = op
 		npv += op*m.v[k+1] - capex*m.v[k]
 		if rec != nil {
 			rec.add(HPC, MonthFlow{Month: k, Strategy: "hpc", Revenue: rev, Power: power, Opex: opex, Capex: capex, Operating: op,
-				GPURent: m.hpcRent[k] * s.gm[k], PowerPrice: s.pw[k]})
+				GPURent: gpuRent(rev, m.hpcGPUs*HoursPerMonth*m.cfg.HPC.Utilisation), PowerPrice: s.pw[k]})
 		}
 	}
 	return npv + m.cfg.HPC.ExitMultiple*exitBase(s.op)*m.v[m.T]
+}
+
+// gpuRent is the realised $/GPU-h behind a month's revenue (0 when idle).
+func gpuRent(rev, gpuHours float64) float64 {
+	if gpuHours == 0 {
+		return 0
+	}
+	return rev / gpuHours
 }
 
 // exitBase is the last 12 months of operating cash flow, floored at zero.
@@ -208,7 +294,8 @@ func (m *model) valueSwitch(s *scratch, rec *recorder) (npv float64, month int, 
 	f := &m.cfg.Fleet
 	opex := f.OpexPerMWYear / 12
 	month, c := -1, m.T
-	eff := f.EfficiencyJPerTH
+	fs := m.newFleet()
+	var hst hpcState
 	for k := 0; k < m.T; k++ {
 		if month < 0 {
 			if d, target := m.decide(s, k); d {
@@ -220,16 +307,15 @@ func (m *model) valueSwitch(s *scratch, rec *recorder) (npv float64, month int, 
 		case k < c:
 			capex := 0.0
 			if month < 0 {
-				eff = m.fleetEff[k]
-				capex = m.refreshCap[k]
+				capex = m.refresh(s, k, &fs)
 			}
-			rev, power, credit := m.miningMonth(s, k, eff)
+			rev, power, credit := m.miningMonth(s, k, fs.eff)
 			mf = MonthFlow{Revenue: rev, Power: power, Opex: opex, Credit: credit, Capex: capex, Operating: rev - power - opex + credit}
 		case to == Lease:
 			rent, lopex, capex := m.leaseMonth(k - c)
 			mf = MonthFlow{Revenue: rent, Opex: lopex, Capex: capex, Operating: rent - lopex}
 		default:
-			rev, power, hopex, capex := m.hpcMonth(s, k, k-c)
+			rev, power, hopex, capex := m.hpcMonth(s, k, k-c, &hst)
 			mf = MonthFlow{Revenue: rev, Power: power, Opex: hopex, Capex: capex, Operating: rev - power - hopex}
 		}
 		s.op[k] = mf.Operating

@@ -24,7 +24,7 @@ func tiny() Config {
 	c.HPC.RentVolatility, c.Power.Volatility = 0, 0
 	c.Power.Escalator = 0.05
 	c.Network.StartHeight = 1_050_000 - 5*BlocksPerMonth - 700
-	c.Network.PriceElasticity, c.Network.AdjustmentPerMon = 0.4, 0.3 // lags price: the fleet shuts down some months
+	c.Network.PriceElasticity, c.Network.AdjustmentPerMonth = 0.4, 0.3 // lags price: the fleet shuts down some months
 	c.Fleet.AgeMonths, c.Fleet.LifeMonths = 6, 12
 	c.Lease.DowntimeMonths, c.Lease.TermYears, c.Lease.RenewalRentFactor = 3, 1, 0.9
 	c.Lease.ConversionCapexPerMW, c.Lease.RentPerMWYear, c.Lease.ExitMultiple = 3e6, 1.4e6, 2
@@ -59,7 +59,7 @@ func newSheet(c Config) *sheet {
 			n := c.Network
 			eq := n.HashrateEH * math.Pow(s.price[k]/c.BTC.PriceUSD*s.rewd[k]/s.rewd[0], n.PriceElasticity) *
 				math.Pow(1/(1-n.EfficiencyGainPerYear), float64(k)/12)
-			h = s.hash[k-1] * math.Pow(eq/s.hash[k-1], n.AdjustmentPerMon)
+			h = s.hash[k-1] * math.Pow(eq/s.hash[k-1], n.AdjustmentPerMonth)
 		}
 		s.hash = append(s.hash, h)
 	}
@@ -68,19 +68,44 @@ func newSheet(c Config) *sheet {
 
 func (s *sheet) v(k int) float64 { return math.Pow(1+s.c.DiscountRate, -float64(k)/12) }
 
-// fleet returns the fleet efficiency in month k and the refresh capex paid
-// at its start.
-func (s *sheet) fleet(k int) (eff, capex float64) {
+// mine fills months [0, until) with mining flows, letting the fleet
+// refresh only before month stop. A refresh due at month k is made when
+// the new ASICs' extra revenue over their life — BTC price over hashrate at
+// its mean of months k−2…k, grown at the network's efficiency gain, plus
+// the exit value's share — covers their cost; else it is asked again the
+// next month.
+func (s *sheet) mine(until, stop int, op, capex []float64) {
 	f := s.c.Fleet
-	eff = f.EfficiencyJPerTH
-	for m := f.LifeMonths - f.AgeMonths; m <= k; m += f.LifeMonths {
-		grown := math.Pow(1-f.EfficiencyGainPerYear, float64(m)/12)
-		eff = f.RefreshEfficiencyJPerTH * grown
-		if m == k {
-			capex = f.RefreshCapexPerTH * grown * 1e6 / eff
+	g := -math.Log(1-s.c.Network.EfficiencyGainPerYear) / 12
+	eff := f.EfficiencyJPerTH
+	due := max(0, f.LifeMonths-f.AgeMonths)
+	for k := 0; k < until; k++ {
+		capex[k] = 0
+		grown := math.Pow(1-f.EfficiencyGainPerYear, float64(k)/12)
+		newEff := f.RefreshEfficiencyJPerTH * grown
+		cost := f.RefreshCapexPerTH * grown * 1e6 / newEff
+		if k < stop && k >= due && newEff < eff {
+			var x float64
+			lo := max(0, k-2)
+			for i := lo; i <= k; i++ {
+				x += s.price[i] / s.hash[i]
+			}
+			x /= float64(k - lo + 1)
+			var rw, ww float64
+			for i := k; i < s.T && i < k+f.LifeMonths; i++ {
+				w := f.Uptime * s.rewd[i] * (1 - f.PoolFee) * math.Exp(-g*float64(i))
+				rw += w * s.v(i+1)
+				if i >= s.T-12 {
+					ww += w
+				}
+			}
+			gain := x * math.Exp(g*float64(k)) * (1/newEff - 1/eff) * (rw + f.ExitMultiple*ww*s.v(s.T))
+			if gain >= cost*s.v(k) {
+				eff, due, capex[k] = newEff, k+f.LifeMonths, cost
+			}
 		}
+		op[k] = s.mining(k, eff)
 	}
-	return eff, capex
 }
 
 func (s *sheet) mining(k int, eff float64) float64 {
@@ -113,23 +138,56 @@ func (s *sheet) lease(j int) (op, capex float64) {
 	return rent / 12 * l.NOIMargin, capex
 }
 
-func (s *sheet) hpc(k, j int) (op, capex float64) {
+// hpc fills op and capex from month c on for an HPC conversion started at
+// c: the first GPU cohort at go-live, later ones only when the refresh
+// rule (cohort PV ≥ its capex, rent level 1 on this zero-volatility path)
+// holds, re-checked every month while idle.
+func (s *sheet) hpc(c int, op, capex []float64) {
 	h := s.c.HPC
 	it := s.c.Site.ITFraction
-	if j == 0 {
-		capex = h.ConversionCapexPerMW * it
-	}
-	if j < h.DowntimeMonths {
-		return 0, capex
-	}
 	gpus := h.GPUsPerMW * it
 	life := int(math.Round(h.LifeYears * 12))
-	age := (j - h.DowntimeMonths) % life
-	if age == 0 {
-		capex += gpus * h.GPUCapex
+	rate := func(age int) float64 {
+		return math.Max(h.RentFloorPerGPUHour, h.RentPerGPUHour*math.Pow(1-h.RentDeclinePerYear, float64(age)/12))
 	}
-	rent := math.Max(h.RentFloorPerGPUHour, h.RentPerGPUHour*math.Pow(1-h.RentDeclinePerYear, float64(age)/12))
-	return gpus*730.5*h.Utilisation*rent - h.PowerLoadFactor*730.5*s.pw[k] - gpus*730.5*h.OpexPerGPUHour, capex
+	monthOp := func(k, age int) float64 {
+		return gpus*730.5*h.Utilisation*rate(age) - h.PowerLoadFactor*730.5*s.pw[k] - gpus*730.5*h.OpexPerGPUHour
+	}
+	pays := func(k int) bool {
+		var pv, window float64
+		for a := 0; a < life && k+a < s.T; a++ {
+			pv += monthOp(k+a, a) * s.v(k+a+1)
+			if k+a >= s.T-12 {
+				window += monthOp(k+a, a)
+			}
+		}
+		pv += h.ExitMultiple * math.Max(0, window) * s.v(s.T)
+		return pv >= gpus*h.GPUCapex*s.v(k)
+	}
+	cohort := -1
+	for k := c; k < s.T; k++ {
+		op[k], capex[k] = 0, 0
+		if k == c {
+			capex[k] = h.ConversionCapexPerMW * it
+		}
+		j := k - c
+		if j < h.DowntimeMonths {
+			continue
+		}
+		if j == h.DowntimeMonths {
+			cohort = k
+			capex[k] += gpus * h.GPUCapex
+		} else if cohort >= 0 && k-cohort >= life {
+			cohort = -1
+		}
+		if cohort < 0 && pays(k) {
+			cohort = k
+			capex[k] += gpus * h.GPUCapex
+		}
+		if cohort >= 0 {
+			op[k] = monthOp(k, k-cohort)
+		}
+	}
 }
 
 // npv discounts operating flows at month ends and capex at month starts,
@@ -149,37 +207,22 @@ func (s *sheet) strategies(decision int, to Strategy) [numStrategies]float64 {
 	var out [numStrategies]float64
 	T := s.T
 	op, capex := make([]float64, T), make([]float64, T)
-	for k := 0; k < T; k++ {
-		eff, cx := s.fleet(k)
-		op[k], capex[k] = s.mining(k, eff), cx
-	}
+	s.mine(T, T, op, capex)
 	out[Mine] = s.npv(op, capex, s.c.Fleet.ExitMultiple)
 	for k := 0; k < T; k++ {
 		op[k], capex[k] = s.lease(k)
 	}
 	out[Lease] = s.npv(op, capex, s.c.Lease.ExitMultiple)
-	for k := 0; k < T; k++ {
-		op[k], capex[k] = s.hpc(k, k)
-	}
+	s.hpc(0, op, capex)
 	out[HPC] = s.npv(op, capex, s.c.HPC.ExitMultiple)
 
 	start := decision + s.c.Switch.DecisionLagMonths
-	frozen := s.c.Fleet.EfficiencyJPerTH
-	if decision > 0 {
-		frozen, _ = s.fleet(decision - 1)
+	s.mine(start, decision, op, capex)
+	for k := start; k < T && to == Lease; k++ {
+		op[k], capex[k] = s.lease(k - start)
 	}
-	for k := 0; k < T; k++ {
-		switch {
-		case k < decision:
-			eff, cx := s.fleet(k)
-			op[k], capex[k] = s.mining(k, eff), cx
-		case k < start:
-			op[k], capex[k] = s.mining(k, frozen), 0
-		case to == Lease:
-			op[k], capex[k] = s.lease(k - start)
-		default:
-			op[k], capex[k] = s.hpc(k, k-start)
-		}
+	if to == HPC {
+		s.hpc(start, op, capex)
 	}
 	mult := s.c.Lease.ExitMultiple
 	if to == HPC {

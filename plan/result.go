@@ -5,17 +5,17 @@ import "math"
 // Result is a finished valuation. Its JSON form is documented key by key
 // in docs/plan.md.
 type Result struct {
-	Config           Config           `json:"inputs"`
-	Seed             uint64           `json:"seed"`
-	Paths            int              `json:"paths"`
-	SensitivityPaths int              `json:"sensitivity_paths"`
-	Months           int              `json:"months"`
-	SiteMW           float64          `json:"site_mw"`
+	Config           Config  `json:"inputs"`
+	Seed             uint64  `json:"seed"`
+	Paths            int     `json:"paths"`
+	SensitivityPaths int     `json:"sensitivity_paths"`
+	Months           int     `json:"months"`
+	SiteMW           float64 `json:"site_mw"`
 	// HashpricePerPHDay is month 0's hashprice, USD per PH/s per day.
 	HashpricePerPHDay float64 `json:"hashprice_start_usd_per_ph_day"`
 	// NextHalvingMonth is the month in which the next halving block falls
 	// (−1 beyond the horizon).
-	NextHalvingMonth int `json:"next_halving_month"`
+	NextHalvingMonth int              `json:"next_halving_month"`
 	Strategies       []StrategyResult `json:"strategies"`
 	Switch           SwitchStats      `json:"switch"`
 	Breakeven        Breakevens       `json:"breakeven"`

@@ -47,10 +47,10 @@ func ParseReturns(r io.Reader, name string) ([]float64, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: %v", name, ErrInvalid, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if col >= len(rec) {
 			return nil, fmt.Errorf("%s line %d: %w: %d fields, close_usd is field %d", name, line, ErrInvalid, len(rec), col+1)
 		}

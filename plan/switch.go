@@ -9,10 +9,12 @@ import "math"
 //   - mine on: BTC price and network hashrate frozen at their trailing
 //     3-month ratio x = mean(P/H) over months k−2..k, the network growing
 //     only by its efficiency gain, the subsidy following the block schedule,
-//     the fleet refreshed on schedule, power at its expected price;
+//     the fleet refreshed on schedule (the refresh option is ignored), power
+//     at its expected price;
 //   - convert: mine (no refresh) for the decision lag, then lease or HPC
 //     from month c = k + lag, the GPU rent market multiplier frozen at its
-//     current value (it is a martingale, so that is its expectation).
+//     current value (it is a martingale, so that is its expectation) and
+//     GPU cohorts re-bought on schedule (the refresh option is ignored).
 //
 // It converts when the better conversion beats mining on by more than the
 // hurdle. The estimates are linear in x (and in the rent multiplier) apart
@@ -91,15 +93,7 @@ func (m *model) decide(s *scratch, k int) (bool, Strategy) {
 	if c >= T {
 		return false, 0
 	}
-	lo := k - 2
-	if lo < 0 {
-		lo = 0
-	}
-	var x float64
-	for i := lo; i <= k; i++ {
-		x += s.ph[i]
-	}
-	xg := x / float64(k-lo+1) * t.growth[k]
+	xg := m.trailingX(s, k) * t.growth[k]
 	mineOn := xg*(t.sw[T]-t.sw[k]) - (t.sc[T] - t.sc[k]) - (t.sk[T] - t.sk[k]) +
 		m.cfg.Fleet.ExitMultiple*math.Max(0, xg*t.mineWW-t.mineWC)*m.v[T]
 	lag := xg*(t.sw[c]-t.sw[k]) - (t.sc[c] - t.sc[k])

@@ -22,8 +22,8 @@ func WriteText(w io.Writer, r *Result) error {
 			btc += fmt.Sprintf(" recentred to %.0f %%/yr", c.BTC.Drift*100)
 		}
 	}
-	ew.printf("BTC $%s (%s); hashprice $%.1f/PH/day at start; next halving %s\n",
-		money0(c.BTC.PriceUSD), btc, r.HashpricePerPHDay, halvingLabel(c.Start, r.NextHalvingMonth))
+	ew.printf("BTC $%s (%s); hashprice $%.1f/PH/day at start; next halving %s; fleet %.1f J/TH\n",
+		money0(c.BTC.PriceUSD), btc, r.HashpricePerPHDay, halvingLabel(c.Start, r.NextHalvingMonth), c.Fleet.EfficiencyJPerTH)
 	pw := fmt.Sprintf("power %s $%.2f/MWh +%.1f %%/yr", c.Power.Model, c.Power.PricePerMWh, c.Power.Escalator*100)
 	if c.Power.Model == "spot" {
 		pw += fmt.Sprintf(" (monthly volatility %.0f %%)", c.Power.Volatility*100)

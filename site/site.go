@@ -6,6 +6,7 @@ package site
 import (
 	"fmt"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -186,12 +187,20 @@ func (s *Site) Location() *time.Location {
 	if s.Timezone == "" {
 		return time.UTC
 	}
+	if loc, ok := zones.Load(s.Timezone); ok {
+		return loc.(*time.Location)
+	}
 	loc, err := time.LoadLocation(s.Timezone)
 	if err != nil {
 		return time.UTC
 	}
+	zones.Store(s.Timezone, loc)
 	return loc
 }
+
+// zones caches loaded time zones: policies ask for the site's zone every
+// interval and loading one parses tzdata.
+var zones sync.Map
 
 // FixedMW returns the load the site draws whatever dispatch decides: every
 // miner asleep, every GPU idle except the firm lease at load.

@@ -52,8 +52,8 @@ type GridEvent struct {
 	Reason      string         `json:"reason,omitempty"`
 	CreatedAt   time.Time      `json:"created_at"`
 	State       GridEventState `json:"state"`
-	AchievedMW  float64        `json:"achieved_mw"`           // reduction reached so far
-	AchievedAt  time.Time      `json:"achieved_at,omitzero"`  // when RequestedMW was first reached
+	AchievedMW  float64        `json:"achieved_mw"`          // reduction reached so far
+	AchievedAt  time.Time      `json:"achieved_at,omitzero"` // when RequestedMW was first reached
 	UpdatedAt   time.Time      `json:"updated_at,omitzero"`
 	Note        string         `json:"note,omitempty"`
 }

@@ -159,7 +159,7 @@ func NewExample(now time.Time) *Example {
 	miners[9].Health, miners[9].State, miners[9].HashrateTHs, miners[9].PowerW = api.HealthOffline, "offline", 0, 0
 	power := api.Power{MiningMW: 61.8, AIMW: 4.6, GridMW: 0, CurtailedMW: 28.1}
 	snap := api.Snapshot{Time: now, Site: "Reference 100 MW", Policy: "joule", Mode: "auto", CapMW: 100, Power: power,
-		PriceUSDMWh: 87.4, HashpriceUSDTHDay: 0.0491, HashrateTHs: 18250,
+		PriceUSDMWh: 87.4, HashpriceUSDTHDay: 0.0491, HashrateTHs: 3.31e6, // 61.8 MW of miners at ~18.7 J/TH
 		Today: api.Revenue{MiningUSD: 21480.12, AIUSD: 6120.50, AncillaryUSD: 1390, EnergyCostUSD: 14230.77},
 		Feeds: feed.Evaluate(feed.Hold, now,
 			feed.State{Name: "ercot HB_HUBAVG", Role: "price", MaxAge: 30 * time.Minute, Have: true, Reading: feed.Reading{Value: 87.4, At: now.Add(-7 * time.Minute)}},
@@ -171,6 +171,7 @@ func NewExample(now time.Time) *Example {
 	}
 	t := snap.Today
 	snap.Today.ProfitUSD = t.MiningUSD + t.AIUSD + t.AncillaryUSD + t.ResaleUSD - t.EnergyCostUSD
+	// Run rate: hashrate × hashprice per hour + inference GPUs × $/GPU-h − MW × price.
 	snap.ProfitUSDPerHour = snap.HashrateTHs*snap.HashpriceUSDTHDay/24 + 21*2.1 - (power.MiningMW+power.AIMW)*snap.PriceUSDMWh
 	decisions := []store.Decision{}
 	for i := range 12 {

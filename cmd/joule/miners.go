@@ -44,7 +44,9 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "blink":
 		action = miner.Action{Kind: "blink", On: true}
 	case "profile", "power":
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+		// LuxOS profiles are named "-2", "+1": a leading minus is a value
+		// when a number follows it.
+		if len(rest) == 0 || (strings.HasPrefix(rest[0], "-") && !isNumber(rest[0])) {
 			return fmt.Errorf("%w: miners %s needs a value, e.g. `joule miners %s %s --ips 10.0.0.5`", errUsage, verb, verb, map[string]string{"profile": "-2", "power": "2800"}[verb])
 		}
 		action.Kind = verb
@@ -76,6 +78,7 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	wmPort := fs.Int("whatsminer-port", miner.WhatsminerPort, "Whatsminer API v3 port")
 	user := fs.String("user", "", "login user for every selected miner (default: the firmware's default)")
 	password := fs.String("password", "", "login password for every selected miner (default: the firmware's default)")
+	credsPath := fs.String("creds", "", "JSON file of logins by IP, dialect or \"default\" (see docs/miners.md)")
 	timeout := fs.Duration("timeout", 2*time.Second, "per-request timeout")
 	conc := fs.Int("concurrency", 256, "miners polled at once")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table / result lines")
@@ -97,6 +100,13 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: --dialect %q: want one of %s", errUsage, *dialect, dialectList())
 	}
 	opt := miner.Options{Timeout: *timeout}
+	if *credsPath != "" {
+		cf, err := miner.LoadCredentials(*credsPath)
+		if err != nil {
+			return fmt.Errorf("%w: --creds: %v", errUsage, err)
+		}
+		opt.Credentials = cf.For
+	}
 	if *user != "" || *password != "" {
 		opt.Credentials = func(miner.Target, miner.Dialect) miner.Credentials {
 			return miner.Credentials{User: *user, Password: *password}
@@ -142,7 +152,13 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		failed int
 		sem    = make(chan struct{}, max(1, *conc))
 	)
+	// Empty addresses inside a --cidr or --range block are skipped, as in a
+	// scan; an address named with --ips must answer.
+	blocks := sel.CIDR != "" || sel.Ranges != ""
 	for i, m := range miners {
+		if m == nil && blocks && isAbsent(results[i].Err) {
+			continue
+		}
 		if m == nil {
 			rows = append(rows, miner.CommandRow{Addr: targets[i].Host, Action: action.String(), Outcome: "error", Error: results[i].Err.Error()})
 			failed++
@@ -207,4 +223,9 @@ func validDialect(d miner.Dialect) bool {
 		}
 	}
 	return false
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }

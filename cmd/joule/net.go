@@ -3,10 +3,199 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jouleworks/joule/network/ledger"
+	"github.com/jouleworks/joule/network/node"
 )
 
-// runNet is replaced by the owner of this subcommand.
+const netUsage = `usage: joule net <command> [flags]
+
+commands:
+  init      create a one-validator node home (keys, genesis, joule.json)
+  start     run the node in a home until interrupted
+  testnet   run a local N-validator network on loopback ports
+  sim       simulate hundreds of hosts, honest and cheating (see 'joule net sim -h')`
+
+// runNet routes 'joule net' subcommands.
 func runNet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("net: not built yet")
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stderr, netUsage)
+		if len(args) == 0 {
+			return fmt.Errorf("%w: net: no subcommand", errUsage)
+		}
+		return nil
+	}
+	switch args[0] {
+	case "init":
+		return runNetInit(ctx, args[1:], stdout, stderr)
+	case "start":
+		return runNetStart(ctx, args[1:], stdout, stderr)
+	case "testnet":
+		return runNetTestnet(ctx, args[1:], stdout, stderr)
+	case "sim":
+		return runNetSim(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintln(stderr, netUsage)
+	return fmt.Errorf("%w: net: unknown subcommand %q", errUsage, args[0])
+}
+
+func defaultHome() string {
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".joule", "node")
+	}
+	return ".joule-node"
+}
+
+func runNetInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("net init", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	home := fs.String("home", defaultHome(), "node home directory to create")
+	chainID := fs.String("chain-id", "joule-local", "chain id")
+	p2p := fs.String("p2p", "127.0.0.1:26656", "CometBFT peer-to-peer listen address")
+	rpc := fs.String("rpc", "127.0.0.1:26657", "CometBFT RPC listen address (empty disables)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "gateway and host protocol listen address")
+	blockTime := fs.Duration("block-time", time.Second, "block time (CometBFT timeout_commit)")
+	host := fs.Bool("host", false, "also run a compute host serving the reference model")
+	nonces := fs.Uint64("nonces", 4096, "host: proof nonces per sprint")
+	apiKey := fs.String("api-key", "", "gateway API key to create, paid by a new funded account")
+	balance := fs.Uint64("balance", 1_000_000_000, "genesis balance of the node's (and host's, API key's) accounts")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o := node.InitOptions{P2PAddr: *p2p, RPCAddr: *rpc, HTTPAddr: *httpAddr, BlockTime: *blockTime}
+	p := ledger.DefaultParams()
+	if *host {
+		o.Host = &node.HostSettings{Models: []string{"joule-ref-1"}, Nonces: *nonces, Workers: 0, Bond: p.MinBond, Endpoint: "http://" + *httpAddr}
+	}
+	if err := node.InitSingle(*home, *chainID, o, p, *balance); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "initialised %s (chain %s)\n", *home, *chainID)
+	if *apiKey != "" {
+		// The API key's account is funded by a transfer from the node's
+		// account once the chain runs; print its address for that.
+		addr, err := node.AddAPIKey(*home, *apiKey, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "api key %s pays from account %s (fund it with a transfer)\n", *apiKey, addr)
+	}
+	return nil
+}
+
+func runNetStart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("net start", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	home := fs.String("home", defaultHome(), "node home directory")
+	verbose := fs.Bool("v", false, "log node and CometBFT activity to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var o node.Options
+	if *verbose {
+		o.Log = slog.New(slog.NewTextHandler(stderr, nil))
+		o.CometLog = o.Log
+	}
+	n, err := node.Start(ctx, *home, o)
+	if err != nil {
+		return err
+	}
+	defer n.Stop()
+	fmt.Fprintf(stdout, "node %s running: gateway %s/v1, account %s\n", n.Config.Moniker, n.HTTPURL, node.Address(n.Account))
+	return followHeight(ctx, stdout, []*node.Node{n})
+}
+
+func runNetTestnet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("net testnet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	validators := fs.Int("validators", 4, "number of validator nodes")
+	dir := fs.String("dir", "", "directory for the node homes (default: a temporary one, removed on exit)")
+	blockTime := fs.Duration("block-time", 500*time.Millisecond, "block time")
+	nonces := fs.Uint64("host-nonces", 1024, "node0 runs a reference-model host with this many nonces per sprint (0: no host)")
+	apiKey := fs.String("api-key", "sk-joule-local", "gateway API key configured on every node")
+	blocks := fs.Int64("blocks", 0, "stop after this height (0: run until interrupted)")
+	verbose := fs.Bool("v", false, "log node and CometBFT activity to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *validators < 1 || *validators > 64 {
+		return fmt.Errorf("%w: net testnet: --validators %d, want 1..64", errUsage, *validators)
+	}
+	if *dir == "" {
+		tmp, err := os.MkdirTemp("", "joule-testnet-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		*dir = tmp
+	}
+	layout, err := node.InitTestnet(node.TestnetConfig{
+		Dir: *dir, Validators: *validators, BlockTime: *blockTime, Params: ledger.DefaultParams(),
+		ValidatorBalance: 1_000_000_000, APIKey: *apiKey, RequesterBalance: 1_000_000_000,
+		HostNonces: *nonces,
+	})
+	if err != nil {
+		return err
+	}
+	var o node.Options
+	if *verbose {
+		o.Log = slog.New(slog.NewTextHandler(stderr, nil))
+		o.CometLog = o.Log
+	}
+	tn, err := node.StartTestnet(ctx, layout.Homes, o)
+	if err != nil {
+		return err
+	}
+	defer tn.Stop()
+	fmt.Fprintf(stdout, "testnet %s: %d validators in %s\n", layout.ChainID, len(tn.Nodes), *dir)
+	for _, n := range tn.Nodes {
+		fmt.Fprintf(stdout, "  %s  gateway %s/v1  rpc %s\n", n.Config.Moniker, n.HTTPURL, n.Config.RPCAddr)
+	}
+	fmt.Fprintf(stdout, "API key %s (account %s)\n", *apiKey, node.Address(layout.Requester))
+	if *blocks > 0 {
+		if err := tn.Nodes[0].WaitHeight(ctx, *blocks); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "reached height %d\n", tn.Nodes[0].App.View().Height)
+		return nil
+	}
+	return followHeight(ctx, stdout, tn.Nodes)
+}
+
+// followHeight prints a line per epoch phase change until ctx ends.
+func followHeight(ctx context.Context, stdout io.Writer, nodes []*node.Node) error {
+	n := nodes[0]
+	var last ledger.Phase
+	for {
+		ch := n.App.Changed()
+		st := n.App.View()
+		if st.Height > 0 {
+			e, phase, _ := st.Params.EpochAt(st.Height)
+			if phase != last {
+				last = phase
+				active := 0
+				for _, h := range st.Hosts {
+					if h.Weight > 0 && !h.Excluded {
+						active++
+					}
+				}
+				fmt.Fprintf(stdout, "height %d: epoch %d %s, %d hosts, %d with weight\n", st.Height, e, phase, len(st.Hosts), active)
+			}
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil
+			}
+			return ctx.Err()
+		}
+	}
 }

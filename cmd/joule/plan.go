@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/jouleworks/joule/plan"
+	"github.com/jouleworks/joule/site"
 )
 
 // runPlan values a site per MW: `joule plan [flags] [config.yaml]`.
@@ -26,6 +27,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.PrintDefaults()
 	}
 	configPath := fs.String("config", "", "plan YAML `file` (or give it as the argument)")
+	siteFile := fs.String("site", "", "take site MW, name, fleet J/TH and a PPA price from this `joule backtest` site config; the plan file overrides it")
 	paths := fs.Int("paths", 5000, "Monte Carlo `paths`")
 	seed := fs.Uint64("seed", 1, "random `seed`; same seed, same numbers")
 	sens := fs.Int("sensitivity-paths", 0, "paths per tornado/breakeven evaluation (0: min(paths, 500); -1: skip them)")
@@ -36,7 +38,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cashflows := fs.String("cashflows", "", "write the monthly cash flows of one path to this CSV `file` for reconciliation")
 	cashPath := fs.Int("cashflows-path", 0, "which `path` --cashflows writes")
 	var credit *float64
-	fs.Func("credit", "curtailment/DR credit in $/MW-year, e.g. from `joule backtest` (overrides fleet.curtailment_credit_per_mw_year)", func(s string) error {
+	fs.Func("credit", "curtailment/DR credit in $/MW-year, e.g. from joule backtest (overrides fleet.curtailment_credit_per_mw_year)", func(s string) error {
 		x, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			return fmt.Errorf("not a number: %q", s)
@@ -45,25 +47,44 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	})
 	progressFlag := fs.Bool("progress", true, "show a progress bar when stderr is a terminal")
-	if err := fs.Parse(args); err != nil {
-		return err
+	// Flags may come before or after the config file.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 1 || (fs.NArg() == 1 && *configPath != "") {
+	if len(files) > 1 || (len(files) == 1 && *configPath != "") {
 		fs.Usage()
 		return fmt.Errorf("%w: plan takes at most one config file", errUsage)
 	}
-	if fs.NArg() == 1 {
-		*configPath = fs.Arg(0)
+	if len(files) == 1 {
+		*configPath = files[0]
 	}
 
 	cfg := plan.Defaults()
+	if *siteFile != "" {
+		s, err := site.Load(*siteFile)
+		if err != nil {
+			return fmt.Errorf("plan: --site: %w", err)
+		}
+		if fleetMW := applySite(&cfg, s); fleetMW > 0 && fleetMW < cfg.Site.MW {
+			fmt.Fprintf(stderr, "plan: %s: its miners draw %.1f MW of the %.1f MW interconnect; plan values the whole interconnect, as if the fleet filled it\n",
+				*siteFile, fleetMW, cfg.Site.MW)
+		}
+	}
 	baseDir := "."
 	if *configPath != "" {
 		data, err := os.ReadFile(*configPath)
 		if err != nil {
 			return fmt.Errorf("plan: %w", err)
 		}
-		if cfg, err = plan.ParseConfig(data, *configPath); err != nil {
+		if cfg, err = plan.ParseConfigOver(cfg, data, *configPath); err != nil {
 			return fmt.Errorf("plan: %w", err)
 		}
 		baseDir = filepath.Dir(*configPath)
@@ -161,4 +182,29 @@ func writePlanFile(name string, write func(io.Writer) error) error {
 		return err
 	}
 	return errors.Join(os.Chmod(tmp.Name(), 0o644), os.Rename(tmp.Name(), name))
+}
+
+// applySite copies what a plan needs from a site config: interconnect MW,
+// name, the fleet's nominal J/TH (each tier's first profile, weighted by
+// hashrate) and, for a PPA, its price. It returns the fleet's nominal MW.
+func applySite(cfg *plan.Config, s *site.Site) float64 {
+	cfg.Site.MW = s.InterconnectMW
+	if s.Name != "" {
+		cfg.Site.Name = s.Name
+	}
+	var w, ths float64
+	for _, t := range s.Tiers {
+		if len(t.Profiles) == 0 {
+			continue
+		}
+		w += float64(t.Count) * t.Profiles[0].W
+		ths += float64(t.Count) * t.Profiles[0].THs
+	}
+	if w > 0 && ths > 0 {
+		cfg.Fleet.EfficiencyJPerTH = w / ths
+	}
+	if s.Contract.Kind == site.ContractPPA && s.Contract.PricePerMWh > 0 {
+		cfg.Power.Model, cfg.Power.PricePerMWh = "fixed", s.Contract.PricePerMWh
+	}
+	return w / 1e6
 }

@@ -60,11 +60,13 @@ func (s *State) reveal(ep *Epoch, hash []byte) {
 	}
 }
 
-// tally turns votes into outcomes: a majority of failing votes convicts
-// (bond slashed, host excluded); a majority of clean votes verifies, and the
-// host's weight for routing and rewards becomes its nonce count, capped. No
-// votes, or a tie, leaves the host unverified with no weight. It then mints
-// the epoch's reward pro rata to weight × availability.
+// tally turns votes into outcomes: one vote with verified evidence of a
+// wrong digest convicts (bond slashed, host excluded); clean full votes from
+// a majority of the assigned validators verify, and the host's weight for
+// routing and rewards becomes its nonce count, capped. Anything else (a
+// host withholding openings, validators offline) leaves the host unverified
+// with no weight. It then mints the epoch's reward pro rata to weight ×
+// availability.
 func (s *State) tally(ep *Epoch) {
 	ep.Tallied = true
 	rep := EpochReport{Epoch: ep.Number}
@@ -77,36 +79,36 @@ func (s *State) tally(ep *Epoch) {
 			h.Weight = 0
 			continue
 		}
-		var pass, fail, answered uint64
+		// A pass is a vote that opened every sampled leaf cleanly; a
+		// failure needs verified evidence of a wrong digest.
+		want := min(uint64(s.Params.SamplesPerValidator), c.Count)
+		var pass, proven uint64
 		for _, v := range sortedKeys(c.Votes) {
 			vote := c.Votes[v]
 			switch {
-			case vote.Failed > 0:
-				fail++
-			case vote.Checked > 0:
+			case vote.Proven:
+				proven++
+			case vote.Failed == 0 && vote.Checked == want:
 				pass++
 			}
-			if vote.Checked > vote.Failed {
-				answered++
-			}
 		}
+		assigned := uint64(max(len(c.Validators), 1))
 		switch {
-		case fail > pass:
+		case proven > 0:
 			c.Outcome = OutcomeConvicted
 			rep.Convicted++
-			burned, pool := s.slash(h, fmt.Sprintf("proof of compute failed in epoch %d: %d of %d votes found wrong leaves", ep.Number, fail, len(c.Votes)))
+			burned, pool := s.slash(h, fmt.Sprintf("proof of compute failed in epoch %d: %d of %d votes proved wrong digests", ep.Number, proven, len(c.Votes)))
 			rep.Burned += burned
 			rep.ToPool += pool
-		case pass > fail:
+		case 2*pass > assigned:
 			c.Outcome = OutcomeVerified
 			rep.Verified++
 			h.Weight = min(c.Count, s.Params.WeightCap)
 			h.WeightEpoch = ep.Number
 			// Availability: the share of assigned validators the host
-			// answered, so withholding openings costs reward.
-			assigned := uint64(max(len(c.Validators), 1))
+			// answered in full, so withholding openings costs reward.
 			hosts = append(hosts, addr)
-			work = append(work, reward.Work{VerifiedNonces: c.Count, AvailabilityPPM: uint32(answered * reward.PPM / assigned)})
+			work = append(work, reward.Work{VerifiedNonces: c.Count, AvailabilityPPM: uint32(pass * reward.PPM / assigned)})
 		default:
 			c.Outcome = OutcomeUnverified
 			h.Weight = 0

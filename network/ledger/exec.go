@@ -131,6 +131,16 @@ func (s *State) check(t *tx.Tx, b block) *tx.Error {
 		if m.Checked > uint64(s.Params.SamplesPerValidator) || m.Failed > m.Checked {
 			return tx.Errf(tx.CodeInvalid, "proof_vote: checked %d, failed %d (want failed ≤ checked ≤ %d)", m.Checked, m.Failed, s.Params.SamplesPerValidator)
 		}
+		switch {
+		case m.Failed > 0 && len(m.Evidence) == 0:
+			return tx.Errf(tx.CodeInvalid, "proof_vote: failed %d needs evidence (a failing opening)", m.Failed)
+		case m.Failed == 0 && len(m.Evidence) > 0:
+			return tx.Errf(tx.CodeInvalid, "proof_vote: evidence given but failed is 0")
+		case m.Failed > 0:
+			if err := s.Params.fraudProven(ep, m.Host, c, m.Evidence); err != nil {
+				return tx.Errf(tx.CodeInvalid, "proof_vote.evidence: %v", err)
+			}
+		}
 	case tx.TypeOpenEscrow:
 		m := t.OpenEscrow
 		if !validID(m.ID) {
@@ -229,7 +239,7 @@ func (s *State) exec(t *tx.Tx, b block) {
 		if c.Votes == nil {
 			c.Votes = map[string]Vote{}
 		}
-		c.Votes[from] = Vote{Checked: t.ProofVote.Checked, Failed: t.ProofVote.Failed}
+		c.Votes[from] = Vote{Checked: t.ProofVote.Checked, Failed: t.ProofVote.Failed, Proven: len(t.ProofVote.Evidence) > 0}
 	case tx.TypeOpenEscrow:
 		m := t.OpenEscrow
 		lock, _ := mulOK(s.Models[m.Model].PricePerToken, m.MaxTokens)

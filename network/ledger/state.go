@@ -148,6 +148,8 @@ type Commitment struct {
 type Vote struct {
 	Checked uint64 `json:"checked"`
 	Failed  uint64 `json:"failed"`
+	// Proven is set when the vote carried evidence every node verified.
+	Proven bool `json:"proven,omitempty"`
 }
 
 // Epoch is the on-chain record of one epoch.

@@ -95,9 +95,9 @@ func (r Request) Check() error {
 
 // Candidate is one possible next token and its logprob.
 type Candidate struct {
-	Text    string // the token's bytes (may be a partial UTF-8 sequence)
-	EOS     bool   // the end-of-sequence token (Text is then its name)
-	Logprob LP
+	Text    string `json:"text"`          // the token's bytes (may be a partial UTF-8 sequence)
+	EOS     bool   `json:"eos,omitempty"` // the end-of-sequence token (Text is then its name)
+	Logprob LP     `json:"lp"`
 }
 
 // Step is a backend's answer for one position.
@@ -122,20 +122,20 @@ type Backend interface {
 
 // Token is one generated token.
 type Token struct {
-	Text    string
-	Logprob LP
+	Text    string `json:"text"`
+	Logprob LP     `json:"lp"`
 	// Top is the SampleK candidates of this step (most likely first), which
 	// a validator compares with its own; show only Request.TopLogprobs.
-	Top []Candidate
+	Top []Candidate `json:"top"`
 }
 
 // Completion is the result of Generate.
 type Completion struct {
-	Model            string
-	Tokens           []Token
-	FinishReason     string // FinishStop or FinishLength
-	PromptTokens     int
-	CompletionTokens int // len(Tokens)
+	Model            string  `json:"model"`
+	Tokens           []Token `json:"tokens"`
+	FinishReason     string  `json:"finish_reason"` // FinishStop or FinishLength
+	PromptTokens     int     `json:"prompt_tokens"`
+	CompletionTokens int     `json:"completion_tokens"` // len(Tokens)
 }
 
 // Text returns the generated text.
@@ -180,7 +180,10 @@ func Generate(ctx context.Context, b Backend, req Request, emit func(Token) erro
 		if len(st.Candidates) == 0 {
 			return c, fmt.Errorf("generate step %d: %w: no candidates", step, ErrBackend)
 		}
-		c.PromptTokens = st.PromptTokens
+		if step == 0 {
+			// Remote servers count the generated prefix as prompt too.
+			c.PromptTokens = st.PromptTokens
+		}
 		pick := st.Candidates[Choose(req.Seed, step, temp, st.Candidates)]
 		if pick.EOS {
 			c.FinishReason = FinishStop

@@ -88,6 +88,9 @@ func Validate(ctx context.Context, b Backend, req Request, c Completion, tol Tol
 		if len(st.Candidates) == 0 {
 			return Verdict{}, fmt.Errorf("validate step %d: %w: no candidates", i, ErrBackend)
 		}
+		if i == 0 && st.PromptTokens != c.PromptTokens {
+			return fail(ReasonShape, 0, 0, 1, "usage says %d prompt tokens, re-execution counts %d", c.PromptTokens, st.PromptTokens), nil
+		}
 		mine := st.Candidates
 		var chosen Candidate
 		if i < n {

@@ -64,6 +64,7 @@ var validationCases = []struct {
 				}
 			}
 			c.Tokens = append(c.Tokens, tok)
+			c.PromptTokens = st.PromptTokens
 			prefix = append(prefix, text)
 		}
 		c.CompletionTokens = len(c.Tokens)
@@ -85,6 +86,10 @@ var validationCases = []struct {
 		honest.FinishReason = FinishStop
 		return honest
 	}, ReasonChoice},
+	{"prompt tokens inflated", func(t *testing.T, r Request, honest Completion) Completion {
+		honest.PromptTokens += 100
+		return honest
+	}, ReasonShape},
 	{"other model claimed", func(t *testing.T, r Request, honest Completion) Completion {
 		honest.Model = "joule-ref-0"
 		return honest

@@ -61,6 +61,10 @@ type HostSettings struct {
 	// BackendURL is an OpenAI-compatible server with logprobs; empty uses
 	// the built-in reference model.
 	BackendURL string `json:"backend_url,omitempty"`
+	// KeyFile is the host account's key, relative to the home; empty uses
+	// the node's account. A separate key lets the node's own validator
+	// check its host (nobody is assigned to check themselves).
+	KeyFile string `json:"key_file,omitempty"`
 }
 
 func (c *Config) validate(path string) error {
@@ -164,6 +168,8 @@ type home struct {
 	nodeID  p2p.ID
 	val     types.GenesisValidator
 	account string
+	// hostAccount is the host key's address when the home runs a host.
+	hostAccount string
 }
 
 // initHome creates keys and joule.json in dir (genesis comes later).
@@ -198,10 +204,19 @@ func initHome(dir string, o InitOptions) (*home, error) {
 	if err != nil {
 		return nil, fmt.Errorf("init %s: %w", dir, err)
 	}
-	return &home{
+	h := &home{
 		dir: dir, cfg: c, nodeID: nk.ID(), account: Address(acct),
 		val: types.GenesisValidator{Address: pub.Address(), PubKey: pub, Power: 10, Name: c.Moniker},
-	}, nil
+	}
+	if c.Host != nil {
+		c.Host.KeyFile = "host_key.json"
+		hk, err := loadOrCreateKey(filepath.Join(dir, c.Host.KeyFile))
+		if err != nil {
+			return nil, fmt.Errorf("init %s: %w", dir, err)
+		}
+		h.hostAccount = Address(hk)
+	}
+	return h, nil
 }
 
 // writeGenesis writes one genesis for homes, all of which validate.

@@ -24,7 +24,7 @@ import (
 func testParams() ledger.Params {
 	p := ledger.DefaultParams()
 	p.EpochBlocks, p.SprintBlocks, p.ValidationBlocks = 30, 10, 10
-	p.SamplesPerValidator = 24
+	p.SamplesPerValidator = 32
 	p.MinBond = 1_000
 	p.EscrowTimeoutBlocks = 40
 	p.Proof = proof.Params{Layers: 2, Dim: 16, Heads: 2, Seq: 4, FFN: 32,
@@ -131,9 +131,13 @@ func TestNetwork(t *testing.T) {
 		t.Errorf("cheater: slashed %d weight %d reason %q, want slashed > 0, weight 0", c.Slashed, c.Weight, c.Reason)
 	}
 	t.Logf("height %d: honest weight %d earned %d; cheater slashed %d (%s)", st.Height, h.Weight, h.Earned, c.Slashed, c.Reason)
+	gw := net.Nodes[2]
+	if err := gw.WaitHeight(ctx, st.Height); err != nil {
+		t.Fatal(err)
+	}
 
 	// Chat completions through node 2's gateway with the official client.
-	client := openai.NewClient(option.WithBaseURL(net.Nodes[2].HTTPURL+"/v1/"), option.WithAPIKey(apiKey), option.WithMaxRetries(0))
+	client := openai.NewClient(option.WithBaseURL(gw.HTTPURL+"/v1/"), option.WithAPIKey(apiKey), option.WithMaxRetries(0))
 	reqAddr := Address(layout.Requester)
 	before := n0.App.View().Accounts[reqAddr].Balance
 	comp, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{

@@ -137,7 +137,14 @@ func Start(ctx context.Context, homeDir string, o Options) (*Node, error) {
 			n.Stop()
 			return nil, err
 		}
-		n.Host = NewHost(n.Chain, HostConfig{Key: acct, Models: hs.Models, Backend: be, Nonces: hs.Nonces, Workers: hs.Workers, Bond: hs.Bond, Endpoint: hs.Endpoint}, log)
+		hostKey := acct
+		if hs.KeyFile != "" {
+			if hostKey, err = LoadKey(filepath.Join(homeDir, hs.KeyFile)); err != nil {
+				n.Stop()
+				return nil, err
+			}
+		}
+		n.Host = NewHost(n.Chain, HostConfig{Key: hostKey, Models: hs.Models, Backend: be, Nonces: hs.Nonces, Workers: hs.Workers, Bond: hs.Bond, Endpoint: hs.Endpoint}, log)
 		n.Host.Register(mux)
 		n.goRun(func() { n.Host.Run(runCtx) })
 	}

@@ -56,6 +56,7 @@ func InitTestnet(cfg TestnetConfig) (*Layout, error) {
 		cfg.ChainID = "joule-testnet"
 	}
 	var homes []*home
+	balances := map[string]uint64{}
 	for i := range cfg.Validators {
 		var addrs [3]string
 		for j := range addrs {
@@ -73,6 +74,9 @@ func InitTestnet(cfg TestnetConfig) (*Layout, error) {
 		if err != nil {
 			return nil, err
 		}
+		if h.hostAccount != "" {
+			balances[h.hostAccount] += 10 * o.Host.Bond
+		}
 		homes = append(homes, h)
 	}
 	for i, h := range homes {
@@ -85,7 +89,6 @@ func InitTestnet(cfg TestnetConfig) (*Layout, error) {
 		h.cfg.PersistentPeers = strings.Join(peers, ",")
 	}
 	l := &Layout{ChainID: cfg.ChainID, APIKey: cfg.APIKey}
-	balances := map[string]uint64{}
 	for k, v := range cfg.Balances {
 		balances[k] = v
 	}
@@ -149,7 +152,11 @@ func InitSingle(dir string, chainID string, o InitOptions, p ledger.Params, bala
 	if err != nil {
 		return err
 	}
-	if _, err := writeGenesis([]*home{h}, GenesisOptions{ChainID: chainID, Params: p, ValidatorBalance: balance}); err != nil {
+	extra := map[string]uint64{}
+	if h.hostAccount != "" {
+		extra[h.hostAccount] = balance
+	}
+	if _, err := writeGenesis([]*home{h}, GenesisOptions{ChainID: chainID, Params: p, ValidatorBalance: balance, Balances: extra}); err != nil {
 		return err
 	}
 	return saveJSON(filepath.Join(dir, ConfigFile), h.cfg)

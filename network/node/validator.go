@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
@@ -152,9 +153,10 @@ func (v *Validator) epochWeights(p proof.Params, seed [32]byte) (*proof.Weights,
 }
 
 // checkProof samples the host's leaves, verifies each opening (Merkle path
-// and recomputed digest) and votes. Openings the host does not deliver
-// count neither as checked nor failed: a withholding host stays unverified
-// and earns nothing, but a network fault cannot get it slashed.
+// and recomputed digest) and votes, attaching one wrong-digest opening as
+// evidence. Openings the host does not deliver, or delivers with a broken
+// path, count neither as checked nor failed: a withholding host stays
+// unverified and earns nothing, but a network fault cannot get it slashed.
 func (v *Validator) checkProof(ctx context.Context, p ledger.Params, ep *ledger.Epoch, host, endpoint string, c *ledger.Commitment) error {
 	hostPub, err := tx.ParsePubKey(host)
 	if err != nil {
@@ -168,24 +170,31 @@ func (v *Validator) checkProof(ctx context.Context, p ledger.Params, ep *ledger.
 	}
 	wk := w.Worker(hostPub)
 	openings, ferr := v.fetchOpenings(ctx, endpoint, ep.Number, leaves)
-	var checked, failed uint64
-	if ferr == nil {
-		for i, o := range openings {
-			if i >= len(leaves) || o.Index != leaves[i] {
-				failed++ // answered with a leaf that was not asked for
-				checked++
-				continue
-			}
-			checked++
-			if err := proof.VerifyOpening(wk, [32]byte(c.Root), c.Count, o); err != nil {
-				failed++
-				v.log.Info("bad opening", "host", host[:8], "epoch", ep.Number, "err", err)
-			}
-		}
-	} else {
+	if ferr != nil {
 		v.log.Info("host withheld openings", "host", host[:8], "epoch", ep.Number, "err", ferr)
 	}
-	_, err = v.chain.Submit(ctx, v.key, &tx.Tx{ProofVote: &tx.ProofVote{Epoch: ep.Number, Host: hostPub, Checked: checked, Failed: failed}})
+	var checked, failed uint64
+	var evidence []byte
+	for i, o := range openings {
+		if i >= len(leaves) || o.Index != leaves[i] {
+			continue // not what was asked: unanswered
+		}
+		err := proof.VerifyOpening(wk, [32]byte(c.Root), c.Count, o)
+		switch {
+		case err == nil:
+			checked++
+		case errors.Is(err, proof.ErrWrongDigest):
+			checked++
+			failed++
+			if evidence == nil {
+				evidence, _ = o.MarshalBinary()
+			}
+			v.log.Info("fraudulent leaf", "host", host[:8], "epoch", ep.Number, "leaf", o.Index)
+		default:
+			v.log.Info("bad opening", "host", host[:8], "epoch", ep.Number, "err", err)
+		}
+	}
+	_, err = v.chain.Submit(ctx, v.key, &tx.Tx{ProofVote: &tx.ProofVote{Epoch: ep.Number, Host: hostPub, Checked: checked, Failed: failed, Evidence: evidence}})
 	return err
 }
 

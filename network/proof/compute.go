@@ -38,6 +38,9 @@ type Weights struct {
 	seed [32]byte
 	// m[l][id] is matrix id of layer l, row-major W[out][in].
 	m [][numMats][]int8
+	// m16 is m sign-extended to int16 when the SIMD kernel wants it (built
+	// with GOEXPERIMENT=simd on a CPU with AVX2); nil otherwise.
+	m16 [][numMats][]int16
 }
 
 // NewWeights derives the epoch's weights from its seed (a block hash). It
@@ -60,6 +63,7 @@ func NewWeights(p Params, epochSeed [32]byte) (*Weights, error) {
 			w.m[l][id] = m
 		}
 	}
+	prepareWeights(w)
 	return w, nil
 }
 
@@ -200,20 +204,19 @@ func (wk *Worker) scramble(key [32]byte) {
 // layer applies one transformer block to wk.x in place.
 func (wk *Worker) layer(l int) {
 	p := wk.w.p
-	m := &wk.w.m[l]
-	matmul(wk.q, wk.x, m[matQ], p.Seq, p.Dim, p.Dim, p.ShiftQKV)
-	matmul(wk.k, wk.x, m[matK], p.Seq, p.Dim, p.Dim, p.ShiftQKV)
-	matmul(wk.v, wk.x, m[matV], p.Seq, p.Dim, p.Dim, p.ShiftQKV)
+	wk.w.matmul(wk.q, wk.x, l, matQ, p.Seq, p.Dim, p.Dim, p.ShiftQKV)
+	wk.w.matmul(wk.k, wk.x, l, matK, p.Seq, p.Dim, p.Dim, p.ShiftQKV)
+	wk.w.matmul(wk.v, wk.x, l, matV, p.Seq, p.Dim, p.Dim, p.ShiftQKV)
 	wk.attention()
 	// Residual: x += Wo·att, saturating to [-127, 127].
-	matmul(wk.xs, wk.att, m[matO], p.Seq, p.Dim, p.Dim, p.ShiftOut)
+	wk.w.matmul(wk.xs, wk.att, l, matO, p.Seq, p.Dim, p.Dim, p.ShiftOut)
 	addSat(wk.x, wk.xs)
 	// Feed-forward: x += Wdown·act(Wup·x).
-	matmul(wk.hid, wk.x, m[matUp], p.Seq, p.Dim, p.FFN, p.ShiftUp)
+	wk.w.matmul(wk.hid, wk.x, l, matUp, p.Seq, p.Dim, p.FFN, p.ShiftUp)
 	for i, v := range wk.hid {
 		wk.hid[i] = act(v)
 	}
-	matmul(wk.xs, wk.hid, m[matDown], p.Seq, p.FFN, p.Dim, p.ShiftDown)
+	wk.w.matmul(wk.xs, wk.hid, l, matDown, p.Seq, p.FFN, p.Dim, p.ShiftDown)
 	addSat(wk.x, wk.xs)
 }
 
@@ -255,9 +258,9 @@ func (wk *Worker) attention() {
 	}
 }
 
-// matmul sets y[t][o] = rq(Σ_i x[t][i]·w[o][i], shift) for x of rows×in and
+// matmulPortable sets y[t][o] = rq(Σ_i x[t][i]·w[o][i], shift) for x of rows×in and
 // w of out×in (row-major).
-func matmul(y, x, w []int8, rows, in, out, shift int) {
+func matmulPortable(y, x, w []int8, rows, in, out, shift int) {
 	round := int32(1) << (shift - 1)
 	for t := range rows {
 		xt := x[t*in : (t+1)*in]
@@ -267,24 +270,6 @@ func matmul(y, x, w []int8, rows, in, out, shift int) {
 			yt[o] = clamp127((acc + round) >> shift)
 		}
 	}
-}
-
-// dot is the int8 dot product with int32 accumulation. The bounds in
-// Params.Validate keep it far from overflow.
-func dot(a, b []int8) int32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 int32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += int32(a[i]) * int32(b[i])
-		s1 += int32(a[i+1]) * int32(b[i+1])
-		s2 += int32(a[i+2]) * int32(b[i+2])
-		s3 += int32(a[i+3]) * int32(b[i+3])
-	}
-	for ; i < len(a); i++ {
-		s0 += int32(a[i]) * int32(b[i])
-	}
-	return s0 + s1 + s2 + s3
 }
 
 func clamp127(v int32) int8 {

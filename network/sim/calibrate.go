@@ -91,6 +91,9 @@ func prefill(ctx context.Context, b model.Backend, req model.Request, canned str
 			}
 		}
 		c.Tokens = append(c.Tokens, tok)
+		if i == 0 {
+			c.PromptTokens = st.PromptTokens
+		}
 		prefix = append(prefix, text)
 	}
 	c.CompletionTokens = len(c.Tokens)

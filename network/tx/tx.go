@@ -85,13 +85,17 @@ type CommitProof struct {
 }
 
 // ProofVote is an assigned validator's verdict on one host's commitment.
-// Checked is how many sampled leaves it recomputed; Failed how many did not
-// match (or were withheld).
+// Checked is how many sampled leaves the host opened with a valid Merkle
+// path; Failed how many of those recomputed to a different digest. A vote
+// with Failed > 0 must carry Evidence: one such opening (proof.Opening's
+// binary encoding), which every node re-verifies, so a validator cannot
+// frame an honest host.
 type ProofVote struct {
-	Epoch   uint64 `json:"epoch"`
-	Host    PubKey `json:"host"`
-	Checked uint64 `json:"checked"`
-	Failed  uint64 `json:"failed"`
+	Epoch    uint64 `json:"epoch"`
+	Host     PubKey `json:"host"`
+	Checked  uint64 `json:"checked"`
+	Failed   uint64 `json:"failed"`
+	Evidence Bytes  `json:"evidence,omitempty"`
 }
 
 // OpenEscrow locks MaxFee of the signer's balance for one inference request

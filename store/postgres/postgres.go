@@ -38,6 +38,13 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// The advisory lock key is 0x4a6f756c65 ("Joule"): arbitrary, but constant
+// so every controller contends for the same lock.
+const (
+	lockSQL   = "SELECT pg_advisory_lock(319697546341)"
+	unlockSQL = "SELECT pg_advisory_unlock(319697546341)"
+)
+
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // Open connects to dsn (a postgres:// URL or key=value string) and applies
@@ -67,18 +74,36 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: connect %s@%s:%d/%s: %w", cfg.User, cfg.Host, cfg.Port, cfg.Database, err)
 	}
 	if o.Schema != "" {
-		if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+o.Schema); err != nil {
+		if err := createSchema(ctx, db, o.Schema); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("postgres: create schema %s: %w", o.Schema, err)
 		}
 	}
 	s := &Store{DB: &sqldb.DB{W: db, R: db, Retention: ret,
-		D: sqldb.Dialect{Name: "postgres", Dollar: true, Migrations: sub(), MaxParams: 65535}}}
+		D: sqldb.Dialect{Name: "postgres", Dollar: true, Migrations: sub(), MaxParams: 65535,
+			Lock: lockSQL, Unlock: unlockSQL}}}
 	if _, err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return s, nil
+}
+
+// createSchema creates the schema under the migration lock: CREATE SCHEMA IF
+// NOT EXISTS alone can fail with a unique violation when two controllers run
+// it at the same moment.
+func createSchema(ctx context.Context, db *sql.DB, schema string) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, lockSQL); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), unlockSQL)
+	_, err = conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema)
+	return err
 }
 
 // SQL returns the underlying pool, for tests and administration.

@@ -59,12 +59,12 @@ function legend(id, items) {
 }
 
 // ---- charts ----
-const W = 640, H = 240, PAD = { l: 44, r: 44, t: 10, b: 22 };
+const W = 640, H = 240, PAD = { l: 44, r: 48, t: 22, b: 22 };
 
 function niceMax(v) {
   if (!(v > 0)) return 1;
   const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
+  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
   return 10 * p;
 }
 
@@ -81,8 +81,8 @@ function frame(chart, t0, t1, yMax, yLabel, yMax2, yLabel2) {
       const tr = svg("text", { x: W - PAD.r + 6, y: yy + 3 }); tr.textContent = fmt(yMax2 * i / 4, 3); chart.append(tr);
     }
   }
-  const ax = svg("text", { x: 4, y: PAD.t + 8 }); ax.textContent = yLabel; chart.append(ax);
-  if (yLabel2) { const a2 = svg("text", { x: W - 4, y: PAD.t + 8, "text-anchor": "end" }); a2.textContent = yLabel2; chart.append(a2); }
+  const ax = svg("text", { x: PAD.l - 6, y: 10, "text-anchor": "end" }); ax.textContent = yLabel; chart.append(ax);
+  if (yLabel2) { const a2 = svg("text", { x: W - PAD.r + 6, y: 10 }); a2.textContent = yLabel2; chart.append(a2); }
   const ticks = 6;
   for (let i = 0; i <= ticks; i++) {
     const t = t0 + (t1 - t0) * i / ticks;
@@ -158,7 +158,9 @@ function drawStatus(s) {
   setText("k-cap", "of " + fmt(s.cap_mw, 0) + " MW cap · " + fmt(s.power.curtailed_mw, 1) + " MW curtailed");
   setText("k-price", fmt(s.price_usd_mwh, 2));
   setText("k-hashprice", fmt(s.hashprice_usd_th_day, 4));
-  setText("k-hashrate", fmt(s.hashrate_ths / 1000, 2));
+  const eh = s.hashrate_ths >= 1e6;
+  setText("k-hashrate", fmt(s.hashrate_ths / (eh ? 1e6 : 1e3), 2));
+  setText("k-hashrate-unit", eh ? "EH/s" : "PH/s");
   const pr = document.getElementById("k-profit");
   pr.textContent = usd(s.profit_usd_per_hour, 0); pr.className = "value " + (s.profit_usd_per_hour < 0 ? "neg" : "pos");
   setText("k-today", usd(s.today.profit_usd, 0));
@@ -169,11 +171,13 @@ function drawStatus(s) {
     ["Energy resale", usd(t.resale_usd, 2)], ["Energy cost", usd(-t.energy_cost_usd, 2)], ["Profit", usd(t.profit_usd, 2), "total"],
   ]);
   const f = s.feeds || { sources: [] };
+  const age = (a) => a < 120 ? Math.round(a) + " s" : a < 7200 ? Math.round(a / 60) + " min" : fmt(a / 3600, 1) + " h";
   rows(document.querySelector("#sources tbody"), (f.sources || []).map((src) => [
     src.role + " · " + src.name,
-    (src.has_value ? fmt(src.value, src.role === "hashprice" ? 4 : 2) + " · " + Math.round(src.age_s) + " s old" : "no value") + (src.stale ? " · STALE" : ""),
+    (src.has_value ? fmt(src.value, src.role === "hashprice" ? 4 : 2) + " · " + age(src.age_s) + " old" : "no value") +
+      (src.max_age_s ? " (max " + age(src.max_age_s) + ")" : "") + (src.stale ? " · STALE" : ""),
     src.stale ? "stale" : "",
-  ]));
+  ]).concat([["Fail-safe mode", f.mode || "—"]]));
   const fs = document.getElementById("failsafe");
   fs.textContent = f.active ? "fail-safe: " + f.mode : "inputs fresh";
   fs.className = "pill " + (f.active ? "bad" : "ok");

@@ -27,6 +27,10 @@ type Dialect struct {
 	Migrations fs.FS
 	// MaxParams bounds the placeholders in one statement.
 	MaxParams int
+	// Lock and Unlock, when set, bracket migrations on one connection so
+	// two controllers starting at once do not both migrate (PostgreSQL
+	// advisory lock; SQLite's single writer needs none).
+	Lock, Unlock string
 }
 
 // DB is a store.Store. W carries every write (SQLite: one connection, so
@@ -72,7 +76,18 @@ func (db *DB) q(s string) string {
 // Migrate applies the dialect's migrations not yet recorded in
 // schema_migrations, each in its own transaction, and returns how many ran.
 func (db *DB) Migrate(ctx context.Context) (int, error) {
-	if _, err := db.W.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("%s: migrate: %w", db.D.Name, err)
+	}
+	defer conn.Close()
+	if db.D.Lock != "" {
+		if _, err := conn.ExecContext(ctx, db.D.Lock); err != nil {
+			return 0, fmt.Errorf("%s: migration lock: %w", db.D.Name, err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), db.D.Unlock)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return 0, fmt.Errorf("%s: create schema_migrations: %w", db.D.Name, err)
 	}
@@ -82,7 +97,7 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	}
 	sort.Strings(names)
 	applied := map[int64]bool{}
-	rows, err := db.W.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	rows, err := conn.QueryContext(ctx, `SELECT version FROM schema_migrations`)
 	if err != nil {
 		return 0, fmt.Errorf("%s: read schema_migrations: %w", db.D.Name, err)
 	}
@@ -110,7 +125,7 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		if err != nil {
 			return ran, err
 		}
-		tx, err := db.W.BeginTx(ctx, nil)
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return ran, err
 		}

@@ -68,9 +68,17 @@ func (db *DB) PutAction(ctx context.Context, a store.Action) (store.Action, bool
 		a.ID, a.Target, a.Command, a.Args, string(a.State), 0, a.DecisionID, a.Reason, a.Err,
 		a.CreatedAt.UnixMilli(), a.UpdatedAt.UnixMilli(), int64(0), int64(0))
 	if err != nil {
+		tx.Rollback()
 		// The partial unique index on open actions per target catches a
-		// concurrent writer the SELECT above could not see.
-		return store.Action{}, false, fmt.Errorf("put action %s: target %s: %w: %v", a.ID, a.Target, store.ErrInFlight, err)
+		// concurrent writer the SELECT above could not see; a concurrent
+		// insert of the same id is the idempotent case.
+		if got, gerr := db.actionFrom(ctx, db.W, a.ID); gerr == nil {
+			return got, false, nil
+		}
+		if db.W.QueryRowContext(ctx, db.q("SELECT id FROM actions WHERE target = ? AND state IN "+openStateList()), a.Target).Scan(&other) == nil {
+			return store.Action{}, false, fmt.Errorf("put action %s: target %s: %w (action %s)", a.ID, a.Target, store.ErrInFlight, other)
+		}
+		return store.Action{}, false, fmt.Errorf("put action %s: %w", a.ID, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return store.Action{}, false, fmt.Errorf("put action %s: commit: %w", a.ID, err)

@@ -26,7 +26,9 @@ var tables = map[store.Kind]table{
 	store.KindGPU:   {raw: "gpu_samples", key: "gpu_id", avg: []string{"util_pct", "power_w", "mem_used_mib"}, max: []string{"temp_c"}},
 }
 
-func (t table) rollup(suffix string) string { return strings.TrimSuffix(t.raw, "_samples") + "_" + suffix }
+func (t table) rollup(suffix string) string {
+	return strings.TrimSuffix(t.raw, "_samples") + "_" + suffix
+}
 
 // minuteSQL builds the upsert of 1-minute buckets from raw samples.
 func (t table) minuteSQL() string {
@@ -164,24 +166,35 @@ func (db *DB) Rollup(ctx context.Context, from, to time.Time) error {
 	return nil
 }
 
+// pruneSlice bounds one delete transaction: deleting a week of a 10,000-miner
+// fleet at once would hold SQLite's write lock for seconds and stall the
+// poll loop, so old rows go an hour of data at a time.
+const pruneSlice = time.Hour
+
 // Prune implements store.Maintainer.
 func (db *DB) Prune(ctx context.Context, now time.Time) (store.PruneStats, error) {
 	var st store.PruneStats
-	tx, err := db.W.BeginTx(ctx, nil)
-	if err != nil {
-		return st, fmt.Errorf("prune: begin: %w", err)
-	}
-	defer tx.Rollback()
 	del := func(tbl string, keep time.Duration, n *int64) error {
 		if keep <= 0 {
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, db.q("DELETE FROM "+tbl+" WHERE t < ?"), now.Add(-keep).UnixMilli())
-		if err != nil {
+		cutoff := now.Add(-keep).UnixMilli()
+		var oldest sql.NullInt64
+		if err := db.W.QueryRowContext(ctx, db.q("SELECT MIN(t) FROM "+tbl+" WHERE t < ?"), cutoff).Scan(&oldest); err != nil {
 			return fmt.Errorf("prune %s: %w", tbl, err)
 		}
-		c, _ := res.RowsAffected()
-		*n += c
+		if !oldest.Valid {
+			return nil
+		}
+		for upTo := oldest.Int64; upTo < cutoff; {
+			upTo = min(upTo+pruneSlice.Milliseconds(), cutoff)
+			res, err := db.W.ExecContext(ctx, db.q("DELETE FROM "+tbl+" WHERE t < ?"), upTo)
+			if err != nil {
+				return fmt.Errorf("prune %s: %w", tbl, err)
+			}
+			c, _ := res.RowsAffected()
+			*n += c
+		}
 		return nil
 	}
 	for _, k := range []store.Kind{store.KindSite, store.KindMiner, store.KindGPU} {
@@ -196,7 +209,7 @@ func (db *DB) Prune(ctx context.Context, now time.Time) (store.PruneStats, error
 			return st, err
 		}
 	}
-	return st, tx.Commit()
+	return st, nil
 }
 
 // Series implements store.TelemetryReader.

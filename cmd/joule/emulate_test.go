@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the command's goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRunEmulateListsMiners(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runEmulate(ctx, []string{"--count", "4", "--mix", "s19jpro:stock=1,s21:luxos=1,m50s:whatsminer=1,s19xp:braiins=1", "--net", "127.250.0.0", "--speed", "60"}, &out, &errOut)
+	}()
+	deadline := time.After(20 * time.Second)
+	for !strings.Contains(errOut.String(), "listening") {
+		select {
+		case err := <-done:
+			t.Fatalf("runEmulate returned early: %v; stderr %s", err, errOut.String())
+		case <-deadline:
+			t.Fatalf("no listening line; stderr %s", errOut.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("runEmulate: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("got %d lines, want header + 4 miners:\n%s", len(lines), out.String())
+	}
+	for _, want := range []string{"stock", "luxos", "whatsminer", "braiins", "127.250.1.1", ":4028", ":4433"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("listing lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestRunEmulateBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mix", "s19jpro:stok=10"}, `mix token 1 "s19jpro:stok=10": unknown firmware "stok"`},
+		{[]string{"--speed", "0"}, "-speed 0"},
+		{[]string{"--listen", "all"}, `-listen "all"`},
+		{[]string{"--net", "10.0.0.0"}, "not in 127.0.0.0/8"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		var out, errOut bytes.Buffer
+		err := runEmulate(context.Background(), tc.args, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, errUsage) {
+			t.Errorf("runEmulate(%v) = %v, want a usage error containing %q", tc.args, err, tc.want)
+		}
+	}
+}

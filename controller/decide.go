@@ -1,0 +1,221 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jouleworks/joule/dispatch"
+	"github.com/jouleworks/joule/feed"
+	"github.com/jouleworks/joule/gpu"
+	"github.com/jouleworks/joule/site"
+	"github.com/jouleworks/joule/store"
+)
+
+// maxHistory bounds the price history kept for the forecast: the policy
+// looks back 14 days; keep a little more.
+const maxHistory = 16 * 24 * 12
+
+// forceFor maps a fail-safe or override mode to a forced assignment.
+func forceFor(mode string) Force {
+	switch mode {
+	case string(feed.Hold):
+		return ForceHold
+	case string(feed.Mine):
+		return ForceMine
+	case string(feed.Curtail):
+		return ForceSleep
+	}
+	return ForceNone
+}
+
+// withDemand returns a copy of s whose inference demand this hour is what
+// the GPU layer shows, so the policy plans AI power on live demand rather
+// than the configured profile. (dispatch.Input has no live-demand field.)
+func withDemand(s *site.Site, now time.Time, inference int, have bool) *site.Site {
+	if !have || len(s.GPUPools) == 0 {
+		return s
+	}
+	cp := *s
+	cp.GPUPools = append([]site.GPUPool(nil), s.GPUPools...)
+	p := &cp.GPUPools[0]
+	if len(p.Inference.GPUsByHour) == 24 {
+		p.Inference.GPUsByHour = append([]float64(nil), p.Inference.GPUsByHour...)
+		p.Inference.GPUsByHour[now.In(s.Location()).Hour()] = float64(inference)
+	}
+	return &cp
+}
+
+// tierState derives the policy's view of each tier from the desired states:
+// the share of its miners desired on, scaled to the site model's count, and
+// when that last rose and fell.
+func (c *Controller) tierState() dispatch.State {
+	s := c.cfg.Site
+	st := dispatch.State{Tiers: make([]dispatch.TierState, len(s.Tiers))}
+	on := make([]int, len(s.Tiers))
+	n := make([]int, len(s.Tiers))
+	for _, u := range c.units {
+		n[u.Tier]++
+		d, ok := c.desired[u.ID]
+		ts := &st.Tiers[u.Tier]
+		if !ok {
+			if st := c.obs[u.ID].State; st == WantHashing || st == "starting" {
+				on[u.Tier]++
+			}
+			continue
+		}
+		if d.State == WantHashing {
+			on[u.Tier]++
+			if d.UpdatedAt.After(ts.LastUp) {
+				ts.LastUp = d.UpdatedAt
+			}
+		} else if d.UpdatedAt.After(ts.LastDown) {
+			ts.LastDown = d.UpdatedAt
+		}
+	}
+	for i, t := range s.Tiers {
+		st.Tiers[i].Running = make([]float64, len(t.Profiles))
+		if n[i] > 0 {
+			st.Tiers[i].Running[0] = math.Round(float64(on[i]) / float64(n[i]) * float64(t.Count))
+		}
+	}
+	return st
+}
+
+// decide runs the policy (or the forced mode), maps the decision to desired
+// states, and persists decision, desired states and an audit entry.
+func (c *Controller) decide(ctx context.Context, now time.Time, v feed.Verdict, obs map[string]Observation, gpus []gpu.Sample) error {
+	s := c.cfg.Site
+	price, hashprice := prices(v)
+	_, inf, _, _, gpuW := gpuSummary(gpus)
+
+	c.mu.Lock()
+	force, failsafe := ForceNone, ""
+	var reasons []string
+	if o := c.override; o != nil && (o.Until.IsZero() || now.Before(o.Until)) {
+		force = forceFor(o.Mode)
+		reasons = append(reasons, fmt.Sprintf("override %s by %s: %s", o.Mode, o.Actor, o.Reason))
+	} else if o != nil {
+		c.override = nil
+	}
+	if force == ForceNone && v.Active {
+		force, failsafe = forceFor(string(v.Mode)), string(v.Mode)
+		reasons = append(reasons, "fail-safe: "+v.Reason)
+	}
+	in := dispatch.Input{Site: withDemand(s, now, inf, len(gpus) > 0), Start: now.Truncate(c.cfg.Step), Step: c.cfg.Step,
+		Prices: c.prices, Hashprice: hashprice, TempC: math.NaN(), State: c.tierState()}
+	rules := make([]TierRule, len(s.Tiers))
+	for i, t := range s.Tiers {
+		rules[i] = TierRule{Name: t.Name, MinOn: t.MinOn, MinOff: t.MinOff, OnFraction: 1}
+	}
+	mw := map[string]float64{}
+	anc := 0.0
+	if force == ForceNone {
+		d := c.policy.Decide(&in)
+		for i, t := range s.Tiers {
+			if i < len(d.Tiers) && t.Count > 0 {
+				rules[i].OnFraction = d.Tiers[i].On() / float64(t.Count)
+			}
+		}
+		for _, r := range d.Reasons {
+			reasons = append(reasons, fmt.Sprintf("%s: %s: %s", r.Subject, r.Code, r.Detail))
+		}
+		anc = d.AncillaryMW
+	}
+	capW, capReason := c.gridCap()
+	prev := make(map[string]store.Desired, len(c.desired))
+	for k, d := range c.desired {
+		prev[k] = d
+	}
+	c.mu.Unlock()
+
+	res := Assign(AssignInput{Now: now, Units: c.units, Obs: obs, Prev: prev, Tiers: rules, Force: force,
+		CapW: capW, OtherW: gpuW, CapReason: capReason})
+	reasons = append(reasons, res.Reasons...)
+	maxW, sleepW := 0.0, 0.0
+	for _, u := range c.units {
+		if obs[u.ID].Reachable() {
+			maxW += u.NominalW
+		}
+		sleepW += u.SleepW
+	}
+	mining := res.ExpectedW / 1e6
+	mw["mining"] = round3(mining)
+	mw["ai"] = round3(gpuW / 1e6)
+	mw["curtailed"] = round3(math.Max(0, maxW-res.ExpectedW) / 1e6)
+	if anc > 0 {
+		mw["ancillary"] = round3(anc)
+	}
+	dec := store.Decision{Time: now, Policy: c.policy.Name(), Reasons: reasons, MW: mw, PriceUSDMWh: price,
+		HashpriceUSD: hashprice, FailSafe: failsafe}
+	if force != ForceNone && failsafe == "" {
+		dec.Policy = "override:" + string(force)
+	}
+	id, err := c.cfg.Store.AppendDecision(ctx, dec)
+	if err != nil {
+		return fmt.Errorf("decide: %w", err)
+	}
+	dec.ID = id
+	var changed []store.Desired
+	for i := range res.Desired {
+		d := &res.Desired[i]
+		if p, ok := prev[d.Target]; !ok || p.State != d.State {
+			d.DecisionID = id
+			changed = append(changed, *d)
+		}
+	}
+	if len(changed) > 0 {
+		if err := c.cfg.Store.SetDesired(ctx, changed); err != nil {
+			return fmt.Errorf("decide: persist desired states: %w", err)
+		}
+	}
+	actor := "policy:" + c.policy.Name()
+	if failsafe != "" {
+		actor = "failsafe:" + failsafe
+	} else if force != ForceNone {
+		actor = "override"
+	}
+	if _, err := c.cfg.Store.AppendAudit(ctx, store.AuditEntry{Time: now, Actor: actor, Action: "decide",
+		Reason: summarize(reasons), PriceUSDMWh: price, DecisionID: id,
+		Detail: fmt.Sprintf("%d miners change desired state; expected mining %.3f MW", len(changed), mining)}); err != nil {
+		return fmt.Errorf("decide: audit: %w", err)
+	}
+	c.mu.Lock()
+	for _, d := range res.Desired {
+		c.desired[d.Target] = d
+	}
+	if !v.Active {
+		c.prices = append(c.prices, price)
+		if len(c.prices) > maxHistory {
+			c.prices = append(c.prices[:0], c.prices[len(c.prices)-maxHistory:]...)
+		}
+	}
+	c.lastDecide, c.decideNow, c.lastDec, c.lastAnc = now, false, &dec, anc
+	c.snap.curtailedMW = mw["curtailed"]
+	c.mu.Unlock()
+	c.log.Info("decision", "id", id, "policy", dec.Policy, "price", price, "mining_mw", mw["mining"], "changed", len(changed), "failsafe", failsafe)
+	return nil
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// summarize keeps the audit line short: the reasons that explain a change.
+func summarize(rs []string) string {
+	var keep []string
+	for _, r := range rs {
+		if strings.Contains(r, "forecast") || strings.Contains(r, "above-breakeven") || strings.Contains(r, "fail-safe") ||
+			strings.Contains(r, "override") || strings.Contains(r, "grid event") || strings.Contains(r, "forced") {
+			keep = append(keep, r)
+		}
+	}
+	if len(keep) == 0 && len(rs) > 0 {
+		keep = rs[:1]
+	}
+	s := strings.Join(keep, "; ")
+	if len(s) > 500 {
+		s = s[:497] + "..."
+	}
+	return s
+}

@@ -1,0 +1,270 @@
+package controller
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/jouleworks/joule/store"
+)
+
+// Force is a mode that overrides the policy for every miner.
+type Force string
+
+// Forced modes: from an operator override or a fail-safe.
+const (
+	ForceNone  Force = ""
+	ForceHold  Force = "hold"  // keep every desired state as it is
+	ForceMine  Force = "mine"  // every reachable miner hashes
+	ForceSleep Force = "sleep" // every miner sleeps
+)
+
+// TierRule is what Assign needs of a site tier.
+type TierRule struct {
+	Name   string
+	MinOn  time.Duration
+	MinOff time.Duration
+	// On is how many of the tier's units the decision wants hashing, as a
+	// fraction of the tier's configured size (the site model may count more
+	// or fewer miners than were found).
+	OnFraction float64
+}
+
+// AssignInput is everything the desired-state mapping needs. It is data
+// only: Assign does no I/O and reads no clock.
+type AssignInput struct {
+	Now        time.Time
+	DecisionID int64
+	Units      []Unit
+	Obs        map[string]Observation
+	Prev       map[string]store.Desired
+	Tiers      []TierRule
+	Force      Force
+	// CapW, when positive, bounds the expected load of the miners plus
+	// OtherW (GPUs, ...): a grid event's target. Least efficient miners
+	// are slept first to meet it, ignoring minimum on-times.
+	CapW   float64
+	OtherW float64
+	// CapReason names what set CapW, for the desired states' reasons.
+	CapReason string
+}
+
+// AssignResult is the desired state of every unit and why.
+type AssignResult struct {
+	Desired []store.Desired // one per unit, in Units order
+	Changed int             // how many differ from Prev
+	Reasons []string
+	// ExpectedW is the expected load of the miners under Desired.
+	ExpectedW float64
+}
+
+// Assign turns a per-tier decision into per-miner desired states. Within a
+// tier it keeps running miners running and sleeping miners asleep where it
+// can, so a decision that changes a tier's count by k moves exactly k
+// miners: when the count falls the least efficient running miners sleep
+// first; when it rises the most efficient sleeping miners wake first.
+// Minimum on and off durations (from each miner's last desired change)
+// hold miners in place unless a forced mode or a grid cap applies.
+// Unreachable miners keep their previous desired state and do not count
+// toward the tier's target.
+func Assign(in AssignInput) AssignResult {
+	var res AssignResult
+	prevOn := func(u Unit) bool {
+		if p, ok := in.Prev[u.ID]; ok {
+			return p.State == WantHashing
+		}
+		st := in.Obs[u.ID].State
+		return st == WantHashing || st == "starting"
+	}
+	want := make([]string, len(in.Units))
+	why := make([]string, len(in.Units))
+	for i, u := range in.Units {
+		want[i] = WantSleeping
+		if prevOn(u) {
+			want[i] = WantHashing
+		}
+	}
+	switch in.Force {
+	case ForceHold:
+		res.Reasons = append(res.Reasons, "hold: every miner keeps its desired state")
+	case ForceMine:
+		for i, u := range in.Units {
+			if in.Obs[u.ID].Reachable() {
+				want[i], why[i] = WantHashing, "forced: mine"
+			}
+		}
+		res.Reasons = append(res.Reasons, "forced: every reachable miner hashes")
+	case ForceSleep:
+		for i := range in.Units {
+			want[i], why[i] = WantSleeping, "forced: curtail"
+		}
+		res.Reasons = append(res.Reasons, "forced: every miner sleeps")
+	default:
+		byTier := map[int][]int{}
+		for i, u := range in.Units {
+			byTier[u.Tier] = append(byTier[u.Tier], i)
+		}
+		tiers := make([]int, 0, len(byTier))
+		for t := range byTier {
+			tiers = append(tiers, t)
+		}
+		sort.Ints(tiers)
+		for _, t := range tiers {
+			if t < 0 || t >= len(in.Tiers) {
+				continue
+			}
+			r := assignTier(in, in.Tiers[t], byTier[t], want, why)
+			if r != "" {
+				res.Reasons = append(res.Reasons, r)
+			}
+		}
+	}
+	if in.CapW > 0 && in.Force != ForceHold {
+		if r := applyCap(in, want, why); r != "" {
+			res.Reasons = append(res.Reasons, r)
+		}
+	}
+	res.Desired = make([]store.Desired, len(in.Units))
+	for i, u := range in.Units {
+		d := store.Desired{Target: u.ID, State: want[i], DecisionID: in.DecisionID, Reason: why[i], UpdatedAt: in.Now}
+		if p, ok := in.Prev[u.ID]; ok && p.State == want[i] {
+			d = p // unchanged: keep when and why it was set
+		} else if !ok && satisfied(u, want[i], in.Obs[u.ID]) {
+			// First sight of a miner already in the wanted state: how long
+			// it has been so is unknown, so no minimum duration holds it.
+			d.UpdatedAt, d.Reason = time.Time{}, "found "+want[i]
+			res.Changed++
+		} else {
+			res.Changed++
+			if d.Reason == "" {
+				d.Reason = "decision"
+			}
+		}
+		res.Desired[i] = d
+		res.ExpectedW += u.expectedW(want[i], in.Obs[u.ID])
+	}
+	return res
+}
+
+// assignTier moves the fewest miners of one tier to reach its target.
+func assignTier(in AssignInput, rule TierRule, idx []int, want, why []string) string {
+	var avail []int
+	for _, i := range idx {
+		if in.Obs[in.Units[i].ID].Reachable() {
+			avail = append(avail, i)
+		}
+	}
+	target := int(math.Round(math.Max(0, math.Min(1, rule.OnFraction)) * float64(len(avail))))
+	held := func(i int, on bool) bool {
+		p, ok := in.Prev[in.Units[i].ID]
+		if !ok || p.UpdatedAt.IsZero() {
+			return false
+		}
+		if on {
+			return in.Now.Sub(p.UpdatedAt) < rule.MinOn
+		}
+		return in.Now.Sub(p.UpdatedAt) < rule.MinOff
+	}
+	eff := func(i int) float64 { u := in.Units[i]; return u.jPerTH(in.Obs[u.ID]) }
+	var on, off []int
+	for _, i := range avail {
+		if want[i] == WantHashing {
+			on = append(on, i)
+		} else {
+			off = append(off, i)
+		}
+	}
+	heldN := 0
+	switch {
+	case len(on) > target:
+		// Least efficient first; ties by ID so the choice is stable.
+		sort.SliceStable(on, func(a, b int) bool {
+			ea, eb := eff(on[a]), eff(on[b])
+			if ea != eb {
+				return ea > eb
+			}
+			return in.Units[on[a]].ID < in.Units[on[b]].ID
+		})
+		n := len(on) - target
+		for _, i := range on {
+			if n == 0 {
+				break
+			}
+			if held(i, true) {
+				heldN++
+				continue
+			}
+			want[i], why[i] = WantSleeping, fmt.Sprintf("tier %s: %d of %d on; least efficient sleep first (%.1f J/TH)", rule.Name, target, len(avail), eff(i))
+			n--
+		}
+		if heldN > 0 && n > 0 {
+			return fmt.Sprintf("tier %s: %d miners held on by min_on %s", rule.Name, n, rule.MinOn)
+		}
+	case len(on) < target:
+		sort.SliceStable(off, func(a, b int) bool {
+			ea, eb := eff(off[a]), eff(off[b])
+			if ea != eb {
+				return ea < eb
+			}
+			return in.Units[off[a]].ID < in.Units[off[b]].ID
+		})
+		n := target - len(on)
+		for _, i := range off {
+			if n == 0 {
+				break
+			}
+			if held(i, false) {
+				heldN++
+				continue
+			}
+			want[i], why[i] = WantHashing, fmt.Sprintf("tier %s: %d of %d on; most efficient wake first (%.1f J/TH)", rule.Name, target, len(avail), eff(i))
+			n--
+		}
+		if heldN > 0 && n > 0 {
+			return fmt.Sprintf("tier %s: %d miners held asleep by min_off %s", rule.Name, n, rule.MinOff)
+		}
+	}
+	return ""
+}
+
+// applyCap sleeps the least efficient running miners, site-wide, until the
+// expected load fits CapW.
+func applyCap(in AssignInput, want, why []string) string {
+	load := in.OtherW
+	var on []int
+	for i, u := range in.Units {
+		o := in.Obs[u.ID]
+		load += u.expectedW(want[i], o)
+		if want[i] == WantHashing {
+			on = append(on, i)
+		}
+	}
+	if load <= in.CapW {
+		return ""
+	}
+	sort.SliceStable(on, func(a, b int) bool {
+		ua, ub := in.Units[on[a]], in.Units[on[b]]
+		ea, eb := ua.jPerTH(in.Obs[ua.ID]), ub.jPerTH(in.Obs[ub.ID])
+		if ea != eb {
+			return ea > eb
+		}
+		return ua.ID < ub.ID
+	})
+	slept := 0
+	for _, i := range on {
+		if load <= in.CapW {
+			break
+		}
+		u := in.Units[i]
+		o := in.Obs[u.ID]
+		load -= u.expectedW(WantHashing, o) - u.SleepW
+		want[i], why[i] = WantSleeping, fmt.Sprintf("%s: least efficient first (%.1f J/TH)", in.CapReason, u.jPerTH(o))
+		slept++
+	}
+	msg := fmt.Sprintf("%s: %d more miners sleep to hold %.3f MW", in.CapReason, slept, in.CapW/1e6)
+	if load > in.CapW {
+		msg += fmt.Sprintf(" (short by %.3f MW: nothing left to curtail)", (load-in.CapW)/1e6)
+	}
+	return msg
+}

@@ -1,0 +1,207 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jouleworks/joule/feed"
+	"github.com/jouleworks/joule/miner"
+	"github.com/jouleworks/joule/store"
+)
+
+// reconcile runs the pure state machine and carries out its steps: journal
+// first, then hardware, so a controller killed between the two finds the
+// action dispatched and waits for telemetry (or the timeout) instead of
+// sending it again.
+func (c *Controller) reconcile(ctx context.Context, now time.Time, obs map[string]Observation, v feed.Verdict) error {
+	c.mu.Lock()
+	desired := make(map[string]store.Desired, len(c.desired))
+	for k, d := range c.desired {
+		desired[k] = d
+	}
+	open := make(map[string]store.Action, len(c.open))
+	for k, a := range c.open {
+		open[k] = a
+	}
+	mem := c.mem
+	c.mu.Unlock()
+
+	steps, mem := Reconcile(ReconcileInput{Now: now, Params: c.cfg.Params, Units: c.units, Desired: desired, Obs: obs, Open: open, Mem: mem})
+	price, _ := prices(v)
+	var errs []error
+	var dispatch []store.Action
+	ids := map[string]string{} // created id → journalled id
+	failed := map[string]bool{}
+	for _, s := range steps {
+		switch s.Kind {
+		case StepCreate:
+			a, err := c.create(ctx, s.Action)
+			if err != nil {
+				errs = append(errs, err)
+				failed[s.Action.ID] = true
+				continue
+			}
+			ids[s.Action.ID] = a.ID
+			open[a.Target] = a
+		case StepDispatch:
+			id := s.Action.ID
+			if failed[id] {
+				continue
+			}
+			if nid, ok := ids[id]; ok {
+				id = nid
+			}
+			a, err := c.cfg.Store.Transition(ctx, id, s.From, store.Dispatched, now, s.Reason, "")
+			if err != nil {
+				errs = append(errs, fmt.Errorf("dispatch %s: %w", id, err))
+				c.reload(ctx)
+				continue
+			}
+			open[a.Target] = a
+			dispatch = append(dispatch, a)
+		default:
+			a, err := c.cfg.Store.Transition(ctx, s.Action.ID, s.From, s.To, now, s.Reason, "")
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s %s: %w", s.Kind, s.Action.ID, err))
+				c.reload(ctx)
+				continue
+			}
+			if a.State.Open() {
+				open[a.Target] = a
+			} else {
+				delete(open, a.Target)
+			}
+			c.mu.Lock()
+			switch s.Kind {
+			case StepConfirm:
+				c.counters.Confirmed++
+			case StepDrift:
+				c.counters.Drifted++
+			case StepFail:
+				c.counters.Failed++
+				c.raise("failed-"+a.Target, "warning", fmt.Sprintf("%s %s failed: %s", a.Command, a.Target, s.Reason))
+			}
+			c.mu.Unlock()
+			if err := c.audit(ctx, now, a, string(s.Kind)+" "+a.Command, s.Reason, price); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	c.mu.Lock()
+	c.open, c.mem = open, mem
+	c.mu.Unlock()
+	if len(dispatch) > 0 {
+		errs = append(errs, c.send(ctx, now, dispatch, price)...)
+	}
+	return errors.Join(errs...)
+}
+
+// create journals a new action. Its id is the idempotency key
+// d<decision>:<target>:<command>; when that key already names a settled
+// action (the same decision asks again after a drift or a cancel) a
+// generation suffix keeps keys unique and deterministic.
+func (c *Controller) create(ctx context.Context, a store.Action) (store.Action, error) {
+	base := a.ID
+	for gen := 1; gen <= 100; gen++ {
+		if gen > 1 {
+			a.ID = fmt.Sprintf("%s#%d", base, gen)
+		}
+		got, created, err := c.cfg.Store.PutAction(ctx, a)
+		if errors.Is(err, store.ErrInFlight) {
+			c.reload(ctx)
+			return store.Action{}, fmt.Errorf("create %s: %w", a.ID, err)
+		}
+		if err != nil {
+			return store.Action{}, fmt.Errorf("create %s: %w", a.ID, err)
+		}
+		if created || got.State.Open() {
+			if created && len(a.Reason) > 6 && a.Reason[:6] == "drift:" {
+				c.mu.Lock()
+				c.counters.Drifted++
+				c.mu.Unlock()
+			}
+			return got, nil
+		}
+	}
+	return store.Action{}, fmt.Errorf("create %s: 100 generations of this key already settled", base)
+}
+
+// reload re-reads the open actions after the journal disagreed with memory
+// (another writer, or a failed write).
+func (c *Controller) reload(ctx context.Context) {
+	open, err := c.cfg.Store.OpenActions(ctx)
+	if err != nil {
+		c.log.Error("reload open actions", "err", err)
+		return
+	}
+	m := make(map[string]store.Action, len(open))
+	for _, a := range open {
+		m[a.Target] = a
+	}
+	c.mu.Lock()
+	c.open = m
+	c.mu.Unlock()
+}
+
+// send issues the dispatched commands in parallel. A send error moves the
+// action to drifted (the reconciler re-sends it after the cooldown, up to
+// MaxAttempts); success leaves it dispatched until telemetry confirms it.
+func (c *Controller) send(ctx context.Context, now time.Time, as []store.Action, price float64) []error {
+	errs := make([]error, len(as))
+	outcomes := make([]miner.Outcome, len(as))
+	each(len(as), c.cfg.Concurrency, func(i int) {
+		a := as[i]
+		fm := c.cfg.Fleet[c.byID[a.Target]]
+		cctx, cancel := context.WithTimeout(ctx, 2*c.cfg.PollTimeout)
+		defer cancel()
+		switch a.Command {
+		case CmdSleep:
+			outcomes[i], errs[i] = fm.Miner.Sleep(cctx)
+		case CmdWake:
+			outcomes[i], errs[i] = fm.Miner.Wake(cctx)
+		default:
+			errs[i] = fmt.Errorf("unknown command %q", a.Command)
+		}
+	})
+	var out []error
+	for i, a := range as {
+		detail := "sent; awaiting telemetry"
+		if errs[i] == nil && outcomes[i] == miner.AlreadyDone {
+			detail = "firmware already in state; nothing sent; awaiting telemetry"
+		}
+		if errs[i] != nil {
+			detail = "send failed: " + errs[i].Error()
+			na, err := c.cfg.Store.Transition(ctx, a.ID, store.Dispatched, store.Drifted, c.cfg.Now(), "send failed", errs[i].Error())
+			if err != nil {
+				out = append(out, fmt.Errorf("%s: %w", a.ID, err))
+			} else {
+				c.mu.Lock()
+				c.open[a.Target] = na
+				c.counters.Drifted++
+				c.mu.Unlock()
+			}
+		} else if outcomes[i] == miner.Sent {
+			c.mu.Lock()
+			c.counters.Sent++
+			c.mu.Unlock()
+		}
+		if err := c.audit(ctx, now, a, "dispatch "+a.Command, a.Reason, price, detail); err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+func (c *Controller) audit(ctx context.Context, now time.Time, a store.Action, action, reason string, price float64, detail ...string) error {
+	e := store.AuditEntry{Time: now, Actor: "controller", Action: action, Target: a.Target, Reason: reason,
+		PriceUSDMWh: price, DecisionID: a.DecisionID, ActionID: a.ID}
+	if len(detail) > 0 {
+		e.Detail = detail[0]
+	}
+	if _, err := c.cfg.Store.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", a.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,309 @@
+package controller
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jouleworks/joule/store"
+)
+
+// Commands the reconciler journals and sends.
+const (
+	CmdSleep = "sleep"
+	CmdWake  = "wake"
+)
+
+// Params tune the reconciler.
+type Params struct {
+	// BatchSize is the most commands sent per batch (default 50).
+	BatchSize int
+	// Stagger is the least time between two batches (default 1 s), so a
+	// site's load steps rather than jumps.
+	Stagger time.Duration
+	// Cooldown is how long a miner is left alone after an action on it
+	// settled or drifted before another is sent (default 30 s).
+	Cooldown time.Duration
+	// SleepTimeout and WakeTimeout bound how long telemetry may take to
+	// confirm a command before the action drifts (defaults 2 min, 10 min:
+	// stock Antminer firmware needs minutes to init and ramp its chains).
+	SleepTimeout time.Duration
+	WakeTimeout  time.Duration
+	// MaxAttempts is how many sends an action gets before it fails
+	// (default 3).
+	MaxAttempts int
+	// RampWPerMin caps the load switched (slept plus woken) in any minute,
+	// in watts; 0 means no cap.
+	RampWPerMin float64
+}
+
+func (p Params) withDefaults() Params {
+	if p.BatchSize <= 0 {
+		p.BatchSize = 50
+	}
+	if p.Stagger < 0 {
+		p.Stagger = 0
+	} else if p.Stagger == 0 {
+		p.Stagger = time.Second
+	}
+	if p.Cooldown <= 0 {
+		p.Cooldown = 30 * time.Second
+	}
+	if p.SleepTimeout <= 0 {
+		p.SleepTimeout = 2 * time.Minute
+	}
+	if p.WakeTimeout <= 0 {
+		p.WakeTimeout = 10 * time.Minute
+	}
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 3
+	}
+	return p
+}
+
+// NoStagger, as Params.Stagger, sends batches back to back.
+const NoStagger = -1
+
+// Switch is load switched at one time, for the ramp-rate window.
+type Switch struct {
+	At time.Time
+	W  float64
+}
+
+// Memory is the reconciler's own state between steps. It is rebuilt after a
+// restart from the journal (see Resume), so losing it loses nothing.
+type Memory struct {
+	LastBatch time.Time
+	// Switched is the load dispatched in the last minute.
+	Switched []Switch
+	// Settled is when each target's last action settled, for cooldowns.
+	Settled map[string]time.Time
+}
+
+// StepKind is one thing the reconciler asks the edge to do.
+type StepKind string
+
+// Step kinds. Create journals a new pending action. Dispatch moves it (or a
+// drifted one) to dispatched and sends the command. Confirm, Drift, Fail and
+// Cancel only move the journal.
+const (
+	StepCreate   StepKind = "create"
+	StepDispatch StepKind = "dispatch"
+	StepConfirm  StepKind = "confirm"
+	StepDrift    StepKind = "drift"
+	StepFail     StepKind = "fail"
+	StepCancel   StepKind = "cancel"
+)
+
+// Step is one journal move (and, for Dispatch, one command).
+type Step struct {
+	Kind   StepKind
+	Action store.Action // the action as it stands before the step
+	From   store.ActionState
+	To     store.ActionState
+	Reason string
+	W      float64 // load the command switches, for the ramp window
+}
+
+// ReconcileInput is one reconciler step's view of the world.
+type ReconcileInput struct {
+	Now     time.Time
+	Params  Params
+	Units   []Unit
+	Desired map[string]store.Desired
+	Obs     map[string]Observation
+	// Open maps each target to its open action, if any.
+	Open map[string]store.Action
+	// Mem is the reconciler memory; Reconcile returns the next one.
+	Mem Memory
+}
+
+// Reconcile is the state machine, one per target, as a pure function of
+// what is desired, what telemetry shows, the open actions and the time:
+//
+//	(none)     → pending     desired ≠ observed, no open action, not cooling down
+//	pending    → dispatched  within batch, stagger and ramp limits (command sent)
+//	pending    → confirmed   telemetry already shows it (nothing sent)
+//	dispatched → confirmed   telemetry shows it (never the ACK alone)
+//	dispatched → drifted     not confirmed within the timeout
+//	drifted    → dispatched  after the cooldown (re-sent)
+//	drifted    → failed      attempts exhausted
+//	any open   → cancelled   the desired state changed
+//
+// A target never has two open actions, so a command is never repeated
+// while one is in flight. Sleeps go before wakes and, among sleeps, the
+// least efficient miners first.
+func Reconcile(in ReconcileInput) ([]Step, Memory) {
+	p := in.Params.withDefaults()
+	mem := Memory{LastBatch: in.Mem.LastBatch, Settled: map[string]time.Time{}}
+	for k, v := range in.Mem.Settled {
+		if in.Now.Sub(v) < p.Cooldown {
+			mem.Settled[k] = v
+		}
+	}
+	for _, s := range in.Mem.Switched {
+		if in.Now.Sub(s.At) < time.Minute {
+			mem.Switched = append(mem.Switched, s)
+		}
+	}
+	var steps []Step
+	type cand struct {
+		step Step
+		eff  float64
+	}
+	var cands []cand
+	for _, u := range in.Units {
+		d, hasD := in.Desired[u.ID]
+		o := in.Obs[u.ID]
+		a, open := in.Open[u.ID]
+		want := ""
+		if hasD && !satisfied(u, d.State, o) {
+			want = cmdFor(d.State)
+		}
+		if open {
+			switch {
+			case satisfied(u, stateFor(a.Command), o):
+				steps = append(steps, Step{Kind: StepConfirm, Action: a, From: a.State, To: store.Confirmed,
+					Reason: fmt.Sprintf("telemetry: %s, %.0f W, %.1f TH/s", o.State, o.PowerW, o.HashrateTHs)})
+				mem.Settled[u.ID] = in.Now
+				continue
+			case want != a.Command:
+				steps = append(steps, Step{Kind: StepCancel, Action: a, From: a.State, To: store.Cancelled,
+					Reason: fmt.Sprintf("superseded: desired %s", d.State)})
+				// The new action waits for the next step; the cooldown
+				// does not apply to a superseded command.
+				continue
+			case a.State == store.Dispatched:
+				timeout := p.SleepTimeout
+				if a.Command == CmdWake {
+					timeout = p.WakeTimeout
+				}
+				if in.Now.Sub(a.DispatchedAt) >= timeout {
+					steps = append(steps, Step{Kind: StepDrift, Action: a, From: a.State, To: store.Drifted,
+						Reason: fmt.Sprintf("not confirmed after %s: telemetry shows %s", timeout, orDash(o.State))})
+					mem.Settled[u.ID] = in.Now
+				}
+				continue
+			case a.State == store.Drifted:
+				if a.Attempts >= p.MaxAttempts {
+					steps = append(steps, Step{Kind: StepFail, Action: a, From: a.State, To: store.Failed,
+						Reason: fmt.Sprintf("%d attempts, still %s", a.Attempts, orDash(o.State))})
+					mem.Settled[u.ID] = in.Now
+					continue
+				}
+				if t, ok := mem.Settled[u.ID]; ok && in.Now.Sub(t) < p.Cooldown {
+					continue
+				}
+				if in.Now.Sub(a.UpdatedAt) < p.Cooldown {
+					continue
+				}
+				if !o.Reachable() {
+					continue
+				}
+				cands = append(cands, cand{Step{Kind: StepDispatch, Action: a, From: store.Drifted, To: store.Dispatched,
+					Reason: "re-dispatch after drift", W: switchW(u, a.Command, o)}, u.jPerTH(o)})
+				continue
+			default: // pending
+				if !o.Reachable() {
+					continue
+				}
+				cands = append(cands, cand{Step{Kind: StepDispatch, Action: a, From: store.Pending, To: store.Dispatched,
+					Reason: a.Reason, W: switchW(u, a.Command, o)}, u.jPerTH(o)})
+				continue
+			}
+		}
+		if want == "" || !o.Reachable() {
+			continue
+		}
+		if t, ok := mem.Settled[u.ID]; ok && in.Now.Sub(t) < p.Cooldown {
+			continue
+		}
+		a = store.Action{
+			ID:         fmt.Sprintf("d%d:%s:%s", d.DecisionID, u.ID, want),
+			Target:     u.ID,
+			Command:    want,
+			State:      store.Pending,
+			DecisionID: d.DecisionID,
+			Reason:     d.Reason,
+			CreatedAt:  in.Now,
+			UpdatedAt:  in.Now,
+		}
+		if in.Now.Sub(d.UpdatedAt) > p.Cooldown && wasConfirmedState(o) {
+			a.Reason = fmt.Sprintf("drift: desired %s, telemetry shows %s", d.State, o.State)
+		}
+		steps = append(steps, Step{Kind: StepCreate, Action: a, To: store.Pending, Reason: a.Reason})
+		cands = append(cands, cand{Step{Kind: StepDispatch, Action: a, From: store.Pending, To: store.Dispatched,
+			Reason: a.Reason, W: switchW(u, want, o)}, u.jPerTH(o)})
+	}
+	if len(cands) == 0 || (!mem.LastBatch.IsZero() && in.Now.Sub(mem.LastBatch) < p.Stagger) {
+		return steps, mem
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		ci, cj := cands[i], cands[j]
+		si, sj := ci.step.Action.Command == CmdSleep, cj.step.Action.Command == CmdSleep
+		if si != sj {
+			return si
+		}
+		if si {
+			return ci.eff > cj.eff // least efficient sleep first
+		}
+		return ci.eff < cj.eff // most efficient wake first
+	})
+	used := 0.0
+	for _, s := range mem.Switched {
+		used += s.W
+	}
+	sent := 0
+	for _, c := range cands {
+		if sent >= p.BatchSize {
+			break
+		}
+		if p.RampWPerMin > 0 && used+c.step.W > p.RampWPerMin && used > 0 {
+			break
+		}
+		used += c.step.W
+		mem.Switched = append(mem.Switched, Switch{At: in.Now, W: c.step.W})
+		steps = append(steps, c.step)
+		sent++
+	}
+	if sent > 0 {
+		mem.LastBatch = in.Now
+	}
+	return steps, mem
+}
+
+// wasConfirmedState reports whether an observation is a settled state (as
+// opposed to starting or unknown), i.e. a mismatch with the desired state
+// is drift rather than a command still taking effect.
+func wasConfirmedState(o Observation) bool {
+	return o.State == WantHashing || o.State == WantSleeping
+}
+
+func cmdFor(state string) string {
+	if state == WantSleeping {
+		return CmdSleep
+	}
+	return CmdWake
+}
+
+func stateFor(cmd string) string {
+	if cmd == CmdSleep {
+		return WantSleeping
+	}
+	return WantHashing
+}
+
+// switchW is the load a command moves.
+func switchW(u Unit, cmd string, o Observation) float64 {
+	if cmd == CmdSleep {
+		return max(0, u.expectedW(WantHashing, o)-u.SleepW)
+	}
+	return max(0, u.NominalW-u.SleepW)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,246 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/jouleworks/joule/network/proof"
+	"github.com/jouleworks/joule/network/tx"
+)
+
+func key(b byte) ed25519.PrivateKey {
+	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
+}
+
+func addr(k ed25519.PrivateKey) string { return tx.PubKey(k.Public().(ed25519.PublicKey)).String() }
+
+var (
+	alice, bob, val = key(1), key(2), key(3)
+	tinyProof       = proof.Params{Layers: 1, Dim: 16, Heads: 2, Seq: 4, FFN: 16, ShiftQKV: 7, ShiftAttn: 7, ShiftOut: 7, ShiftUp: 7, ShiftDown: 8}
+)
+
+func testGenesis() []byte {
+	p := DefaultParams()
+	p.EpochBlocks, p.SprintBlocks, p.ValidationBlocks = 10, 3, 3
+	p.ValidatorsPerHost, p.SamplesPerValidator = 1, 4
+	p.MinBond = 100
+	p.Proof = tinyProof
+	g := Genesis{
+		Params:     p,
+		Models:     map[string]Model{"joule-ref-1": {PricePerToken: 2}},
+		Balances:   map[string]uint64{addr(alice): 1000, addr(bob): 1000},
+		Validators: []string{addr(val)},
+	}
+	b, _ := json.Marshal(g)
+	return b
+}
+
+func newTestApp(t *testing.T, dir string) *App {
+	t.Helper()
+	a, err := NewApp(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func initApp(t *testing.T) *App {
+	a := newTestApp(t, t.TempDir())
+	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: "test", AppStateBytes: testGenesis()}); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func sign(t *testing.T, k ed25519.PrivateKey, nonce uint64, body func(*tx.Tx)) []byte {
+	t.Helper()
+	tt := &tx.Tx{ChainID: "test", Nonce: nonce}
+	body(tt)
+	if err := tt.Sign(k); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := tt.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// block finalizes and commits one block, returning its results.
+func nextBlock(t *testing.T, a *App, txs ...[]byte) *abci.ResponseFinalizeBlock {
+	t.Helper()
+	h := a.View().Height + 1
+	hash := sha256.Sum256([]byte{byte(h), byte(h >> 8)})
+	res, err := a.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Height: h, Hash: hash[:], Txs: txs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func transfer(to ed25519.PrivateKey, amount uint64) func(*tx.Tx) {
+	return func(t *tx.Tx) { t.Transfer = &tx.Transfer{To: tx.PubKey(to.Public().(ed25519.PublicKey)), Amount: amount} }
+}
+
+func TestCheckTxCodes(t *testing.T) {
+	a := initApp(t)
+	good := sign(t, alice, 1, transfer(bob, 10))
+	if res := nextBlock(t, a, good); res.TxResults[0].Code != 0 {
+		t.Fatalf("transfer: code %d %s", res.TxResults[0].Code, res.TxResults[0].Log)
+	}
+	tampered := bytes.Replace(sign(t, alice, 2, transfer(bob, 10)), []byte(`"amount":10`), []byte(`"amount":99`), 1)
+	cases := []struct {
+		name string
+		raw  []byte
+		code tx.Code
+	}{
+		{"malformed", []byte(`{"chain_id":`), tx.CodeMalformed},
+		{"oversized", bytes.Repeat([]byte{' '}, tx.MaxTxBytes+1), tx.CodeTooLarge},
+		{"bad signature", tampered, tx.CodeBadSignature},
+		{"replayed", good, tx.CodeBadNonce},
+		{"insufficient funds", sign(t, alice, 2, transfer(bob, 5000)), tx.CodeInsufficientFunds},
+		{"unknown model", sign(t, alice, 2, func(t *tx.Tx) {
+			t.RegisterHost = &tx.RegisterHost{Models: []string{"gpt-9"}, Endpoint: "http://127.0.0.1:1", Bond: 100}
+		}), tx.CodeUnknownModel},
+		{"wrong chain", func() []byte {
+			tt := &tx.Tx{ChainID: "other", Nonce: 2}
+			transfer(bob, 1)(tt)
+			_ = tt.Sign(alice)
+			b, _ := tt.Encode()
+			return b
+		}(), tx.CodeWrongChain},
+		{"escrow to unknown host", sign(t, alice, 2, func(t *tx.Tx) {
+			t.OpenEscrow = &tx.OpenEscrow{ID: "x", Model: "joule-ref-1", Host: tx.PubKey(bob.Public().(ed25519.PublicKey)), MaxTokens: 10, RequestHash: make([]byte, 32)}
+		}), tx.CodeUnknownAccount},
+		{"vote by non-validator", sign(t, alice, 2, func(t *tx.Tx) {
+			t.ProofVote = &tx.ProofVote{Epoch: 0, Host: tx.PubKey(bob.Public().(ed25519.PublicKey))}
+		}), tx.CodeUnauthorized},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := a.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: c.raw})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tx.Code(res.Code) != c.code || res.Codespace != Codespace || res.Log == "" {
+				t.Fatalf("CheckTx = code %d (%s) %q, want %d (%s)", res.Code, tx.Code(res.Code), res.Log, c.code, c.code)
+			}
+		})
+	}
+	// The mempool counts a pending nonce: the same nonce twice before a
+	// commit is a replay too.
+	next := sign(t, alice, 2, transfer(bob, 1))
+	if res, _ := a.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: next}); res.Code != 0 {
+		t.Fatalf("first CheckTx: %s", res.Log)
+	}
+	if res, _ := a.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: sign(t, alice, 2, transfer(bob, 2))}); tx.Code(res.Code) != tx.CodeBadNonce {
+		t.Fatalf("second tx with a pending nonce: code %d, want bad_nonce", res.Code)
+	}
+}
+
+func TestRestartResumesAndHashIsDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	a := newTestApp(t, dir)
+	b := initApp(t)
+	if _, err := a.InitChain(context.Background(), &abci.RequestInitChain{ChainId: "test", AppStateBytes: testGenesis()}); err != nil {
+		t.Fatal(err)
+	}
+	var last []byte
+	for i := range 12 {
+		txs := [][]byte{sign(t, alice, uint64(i+1), transfer(bob, 1))}
+		ra, rb := nextBlock(t, a, txs...), nextBlock(t, b, txs...)
+		if !bytes.Equal(ra.AppHash, rb.AppHash) {
+			t.Fatalf("height %d: app hashes differ between two replicas", i+1)
+		}
+		last = ra.AppHash
+	}
+	again := newTestApp(t, dir)
+	info, err := again.Info(context.Background(), &abci.RequestInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.LastBlockHeight != 12 || !bytes.Equal(info.LastBlockAppHash, last) {
+		t.Fatalf("after restart Info = height %d hash %x, want 12 %x", info.LastBlockHeight, info.LastBlockAppHash, last)
+	}
+	if got := again.View().Accounts[addr(bob)].Balance; got != 1012 {
+		t.Fatalf("bob after restart = %d, want 1012", got)
+	}
+}
+
+// TestProofEpoch plays one epoch at the ledger level: a host commits, the
+// reveal assigns the validator, and a vote with forged evidence is refused
+// while a vote with real evidence convicts.
+func TestProofEpoch(t *testing.T) {
+	a := initApp(t)
+	reg := sign(t, alice, 1, func(t *tx.Tx) {
+		t.RegisterHost = &tx.RegisterHost{Models: []string{"joule-ref-1"}, Endpoint: "http://127.0.0.1:9", Bond: 200}
+	})
+	if r := nextBlock(t, a, reg); r.TxResults[0].Code != 0 {
+		t.Fatalf("register: %s", r.TxResults[0].Log)
+	}
+	st := a.View()
+	ep := st.Epoch(0)
+	w, err := proof.NewWeights(tinyProof, [32]byte(ep.Seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := tx.PubKey(alice.Public().(ed25519.PublicKey))
+	wk := w.Worker(host)
+	const count = 8
+	digests := make([]proof.Digest, count)
+	leaves := make([][32]byte, count)
+	for i := range digests {
+		digests[i] = wk.Compute(uint64(i))
+		if i == 5 {
+			digests[i][0] ^= 1 // one faked nonce
+		}
+		leaves[i] = proof.Leaf(uint64(i), digests[i])
+	}
+	tree := proof.Build(leaves)
+	root := tree.Root()
+	commit := sign(t, alice, 2, func(t *tx.Tx) { t.CommitProof = &tx.CommitProof{Epoch: 0, Root: root[:], Count: count} })
+	if r := nextBlock(t, a, commit); r.TxResults[0].Code != 0 {
+		t.Fatalf("commit: %s", r.TxResults[0].Log)
+	}
+	for a.View().Height < 3 {
+		nextBlock(t, a)
+	}
+	nextBlock(t, a) // height 4: the reveal
+	c := a.View().Epoch(0).Commitments[addr(alice)]
+	if len(c.Validators) != 1 || c.Validators[0] != addr(val) {
+		t.Fatalf("assigned %v, want the one validator", c.Validators)
+	}
+	open := func(i uint64) []byte {
+		b, _ := proof.Opening{Index: i, Digest: digests[i], Path: tree.Prove(i)}.MarshalBinary()
+		return b
+	}
+	vote := func(nonce uint64, ev []byte) []byte {
+		return sign(t, val, nonce, func(t *tx.Tx) {
+			t.ProofVote = &tx.ProofVote{Epoch: 0, Host: host, Checked: 4, Failed: 1, Evidence: ev}
+		})
+	}
+	r := nextBlock(t, a, vote(1, open(2)))
+	if tx.Code(r.TxResults[0].Code) != tx.CodeInvalid {
+		t.Fatalf("vote with an honest leaf as evidence: code %d %s, want invalid", r.TxResults[0].Code, r.TxResults[0].Log)
+	}
+	r = nextBlock(t, a, vote(2, open(5)))
+	if r.TxResults[0].Code != 0 {
+		t.Fatalf("vote with real evidence: %s", r.TxResults[0].Log)
+	}
+	for a.View().Height < 7 {
+		nextBlock(t, a)
+	}
+	h := a.View().Hosts[addr(alice)]
+	if !h.Excluded || h.Slashed != 100 || h.Bond != 100 {
+		t.Fatalf("host after tally: excluded %v slashed %d bond %d, want excluded, 100 slashed of 200", h.Excluded, h.Slashed, h.Bond)
+	}
+}
