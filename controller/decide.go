@@ -104,8 +104,14 @@ func (c *Controller) decide(ctx context.Context, now time.Time, v feed.Verdict, 
 		force, failsafe = forceFor(string(v.Mode)), string(v.Mode)
 		reasons = append(reasons, "fail-safe: "+v.Reason)
 	}
+	// The live feed's latest value is the price of the interval now
+	// running: the policy sees it as the last known price.
+	hist := c.prices
+	if !v.Active {
+		hist = append(hist[:len(hist):len(hist)], price)
+	}
 	in := dispatch.Input{Site: withDemand(s, now, inf, len(gpus) > 0), Start: now.Truncate(c.cfg.Step), Step: c.cfg.Step,
-		Prices: c.prices, Hashprice: hashprice, TempC: math.NaN(), State: c.tierState()}
+		Prices: hist, Hashprice: hashprice, TempC: math.NaN(), State: c.tierState()}
 	rules := make([]TierRule, len(s.Tiers))
 	for i, t := range s.Tiers {
 		rules[i] = TierRule{Name: t.Name, MinOn: t.MinOn, MinOff: t.MinOff, OnFraction: 1}

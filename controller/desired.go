@@ -74,8 +74,11 @@ func Assign(in AssignInput) AssignResult {
 		if p, ok := in.Prev[u.ID]; ok {
 			return p.State == WantHashing
 		}
-		st := in.Obs[u.ID].State
-		return st == WantHashing || st == "starting"
+		// Without a previous desired state a miner is taken as it is; one
+		// that does not answer is assumed to hash (its normal state), so a
+		// miner rebooting at start-up is not put to sleep on return.
+		o := in.Obs[u.ID]
+		return o.State == WantHashing || o.State == "starting" || !o.Reachable()
 	}
 	want := make([]string, len(in.Units))
 	why := make([]string, len(in.Units))

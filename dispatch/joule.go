@@ -23,12 +23,12 @@ import (
 //
 // The zero value uses the documented defaults.
 type Joule struct {
-	// Lookback is the price history the forecast uses (default 14 days).
+	// Lookback is the price history the forecast uses (default 7 days).
 	Lookback time.Duration
 	// StartPayback is the horizon a start must pay back over (default 1h).
 	StartPayback time.Duration
 	// PeakDayMargin: an interval is a likely 4CP when its load forecast is
-	// within this share of the day's forecast peak (default 0.015) ...
+	// within this share of the day's forecast peak (default 0.01) ...
 	PeakDayMargin float64
 	// PeakMonthMargin: ... and within this share of the month's highest
 	// load so far (default 0.03), in June to September.
@@ -43,16 +43,16 @@ func (Joule) Name() string { return "joule" }
 
 func (j Joule) withDefaults() Joule {
 	if j.Lookback <= 0 {
-		j.Lookback = 14 * 24 * time.Hour
+		j.Lookback = 7 * 24 * time.Hour
 	}
 	if j.StartPayback <= 0 {
 		j.StartPayback = time.Hour
 	}
 	if j.PeakDayMargin <= 0 {
-		j.PeakDayMargin = 0.015
+		j.PeakDayMargin = 0.01
 	}
 	if j.PeakMonthMargin <= 0 {
-		j.PeakMonthMargin = 0.03
+		j.PeakMonthMargin = 0.02
 	}
 	if j.PeakWeight <= 0 {
 		j.PeakWeight = 0.5

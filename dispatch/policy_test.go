@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -9,11 +10,18 @@ import (
 	"github.com/jouleworks/joule/site"
 )
 
-// input is a decision snapshot: a 2 MW connection, a flat price history
-// ending in last, hashprice 0.05 $/TH/day, every miner on at its first profile.
+// input is a decision snapshot: a 2 MW connection, a price history around
+// $40 ending in last, hashprice 0.05 $/TH/day, every miner on at its first profile.
 func input(s *site.Site, last float64) *Input {
 	s.InterconnectMW = 2
-	hist := constant(3*96, 40)
+	// An AR(1) history around $40 so the forecast has persistence to learn.
+	r := rand.New(rand.NewPCG(1, 2))
+	hist := make([]float64, 3*96)
+	dev := 0.0
+	for i := range hist {
+		dev = 0.8*dev + r.NormFloat64()*3
+		hist[i] = 40 + dev
+	}
 	hist[len(hist)-1] = last
 	in := &Input{Site: s, Start: t0.Add(3 * 24 * time.Hour), Step: 15 * time.Minute,
 		Prices: hist, Hashprice: 0.05, TempC: math.NaN()}
@@ -164,7 +172,7 @@ func TestJouleServesAIFirst(t *testing.T) {
 	s := tinySite()
 	s.GPUPools = []site.GPUPool{{Name: "gpu", Count: 100, LoadW: 1200, IdleW: 200,
 		Firm:      site.FirmLease{GPUs: 20, PricePerGPUHour: 2},
-		Batch:     []site.BatchJob{{Name: "b", GPUHours: 1000, PricePerGPUHour: 1.5, Every: 24 * time.Hour}},
+		Batch:     []site.BatchJob{{Name: "b", GPUHours: 1000, PricePerGPUHour: 0.5, Every: 24 * time.Hour}},
 		Inference: site.Inference{PricePerGPUHour: 2.5, GPUsByHour: constant(24, 30)}}}
 	in := input(s, 40)
 	s.InterconnectMW = 0.5
@@ -176,11 +184,12 @@ func TestJouleServesAIFirst(t *testing.T) {
 	if l := LoadMW(s, &d); l > 0.5+1e-12 {
 		t.Errorf("load %.4f MW above cap", l)
 	}
-	// In a spike, batch work pauses but the firm lease stays.
+	// In a spike, cheap batch work pauses (1 kW above idle costs more than
+	// its $0.50/GPU-h); inference and the firm lease stay.
 	in.Prices[len(in.Prices)-1] = 4000
 	d = Joule{}.Decide(in)
-	if p := d.Pools[0]; p.Firm != 20 || p.Batch != 0 || !hasReason(d, "gpu", CodeBatchPaused) {
-		t.Errorf("pool %+v: want firm kept and batch paused in a $4,000 spike", p)
+	if p := d.Pools[0]; p.Firm != 20 || p.Inference != 30 || p.Batch != 0 || !hasReason(d, "gpu", CodeBatchPaused) {
+		t.Errorf("pool %+v: want firm kept and batch paused in a $4,000 spike; reasons %v", p, d.Reasons)
 	}
 }
 

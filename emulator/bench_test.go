@@ -22,7 +22,7 @@ func BenchmarkFleetStart10k(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				f, err := NewFleet(Config{Count: 10000, Mix: bc.mix, Seed: 1, Net: testNet(240), Listen: bc.mode})
+				f, err := NewFleet(Config{Count: 10000, Mix: bc.mix, Seed: 1, Net: testNet(240), Listen: bc.mode, FreePorts: true})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -50,7 +50,7 @@ func BenchmarkAdvance10k(b *testing.B) {
 // BenchmarkSweep10k polls summary and stats from every miner of a running
 // 10,000-miner fleet over loopback with a plain TCP client, 64 at a time.
 func BenchmarkSweep10k(b *testing.B) {
-	f, err := NewFleet(Config{Count: 10000, Seed: 1, Net: testNet(241)})
+	f, err := NewFleet(Config{Count: 10000, Seed: 1, Net: testNet(241), FreePorts: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func (d btDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 			num("Temperature", maxChip(t), 2).int("freq_avg", int64(t.FreqMHz+0.5)).
 			int("Fan Speed In", int64(fanIn)).int("Fan Speed Out", int64(fanOut)).
 			int("Power", int64(t.PowerW+0.5)).
-			num("Power Rate", joulesPerTH(t), 2).
+			raw("Power Rate", powerRate(t)).
 			num("Pool Rejected%", 0, 4).num("Pool Stale%", 0, 4).
 			int("Uptime", int64(t.OSUptime)).
 			num("Target Freq", n.m.Spec().FreqMHz, 0).num("Target MHS", t.IdealGH*1000, 0).
@@ -57,11 +57,16 @@ func (d btDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 		w.arr("DEVS")
 		for b := 0; b < t.NBoards; b++ {
 			bt := &t.Boards[b]
-			enabled, status := "Y", "Alive"
-			if bt.Lost {
-				enabled, status = "N", "Dead"
+			// btminer writes the separator before every slot but the
+			// first, then skips a missing board: `[,{`, `},,{` or `},]`.
+			w.need = false
+			if b > 0 {
+				w.b = append(w.b, ',')
 			}
-			w.open('{').int("ASC", int64(b)).int("Slot", int64(b)).str("Enabled", enabled).str("Status", status).
+			if bt.Lost {
+				continue
+			}
+			w.open('{').int("ASC", int64(b)).int("Slot", int64(b)).str("Enabled", "Y").str("Status", "Alive").
 				num("Temperature", pcbMax(bt), 2).int("Chip Frequency", int64(t.FreqMHz+0.5)).
 				num("MHS av", bt.HashGH*1000, 2).num("MHS 5s", bt.HashGH*1000, 2).
 				int("Effective Chips", int64(bt.ChipsOK)).int("Hardware Errors", int64(bt.HWErrors)).
@@ -97,6 +102,15 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// powerRate is btminer's "Power Rate" (J/TH), printed with C's %.2f: a
+// bare inf when nothing hashes.
+func powerRate(t *physics.Telemetry) string {
+	if t.HashGH <= 0 {
+		return "inf"
+	}
+	return string(appendFloat(nil, joulesPerTH(t), 2))
 }
 
 func joulesPerTH(t *physics.Telemetry) float64 {

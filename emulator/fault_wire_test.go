@@ -15,7 +15,7 @@ import (
 )
 
 func TestNetworkDropAndPowerLoss(t *testing.T) {
-	f := startFleet(t, Config{Count: 2, Mix: "s21:luxos", Seed: 2, Net: testNet(230)})
+	f := startFleet(t, Config{Count: 2, Mix: "s21:luxos", Seed: 2, Net: testNet(230), FreePorts: true})
 	// Miner 0: network down in drop mode → accepted, closed, no bytes.
 	if err := f.InjectFault(0, physics.Fault{Kind: physics.NetworkTimeout, Start: -10, FailAt: 0, Mode: physics.NetDrop}); err != nil {
 		t.Fatal(err)
@@ -109,4 +109,39 @@ func TestAcceleratedClock(t *testing.T) {
 			t.Fatalf("Now − Epoch = %s, want 10m", got)
 		}
 	})
+}
+
+func TestCloseEndsIdleConnections(t *testing.T) {
+	f := startFleet(t, Config{Count: 1, Mix: "s21:luxos", Seed: 2, Net: testNet(232), FreePorts: true})
+	c, err := net.Dial("tcp", f.Miner(0).CGMiner.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	done := make(chan struct{})
+	go func() { f.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(connTimeout / 2):
+		t.Fatal("Close waited for an idle client connection")
+	}
+}
+
+func TestPortFallback(t *testing.T) {
+	busy, err := net.Listen("tcp4", "127.213.1.1:4028")
+	if err != nil {
+		t.Skipf("cannot occupy the port first: %v", err)
+	}
+	defer busy.Close()
+	f := startFleet(t, Config{Count: 2, Mix: "s21:luxos", Seed: 1, Net: testNet(213), Listen: ListenPerMiner})
+	m := f.Miner(0)
+	if m.CGMiner.Port() == 4028 || m.CGMiner.Addr() != m.Addr {
+		t.Fatalf("endpoint %s with 4028 taken, want the miner's address on another port", m.CGMiner)
+	}
+	if b := rawCG(t, m.CGMiner, "version"); len(b) == 0 {
+		t.Fatal("no reply on the fallback port")
+	}
+	if p := f.Miner(1).CGMiner.Port(); p != 4028 {
+		t.Fatalf("miner 1 on port %d, want 4028 (only miner 0's was taken)", p)
+	}
 }

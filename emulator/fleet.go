@@ -94,6 +94,10 @@ type Config struct {
 	// When a port cannot be bound the emulator falls back to a free port on
 	// the same address and reports it in MinerInfo.
 	Ports Ports
+	// FreePorts binds every endpoint on a free port (port 0) instead of the
+	// real ones, for tests that must not contend for fixed ports; the ports
+	// chosen are in MinerInfo as always.
+	FreePorts bool
 	// Listen picks the listener layout (default ListenAuto).
 	Listen ListenMode
 	// Password for the web interfaces and Whatsminer API: empty means the
@@ -205,6 +209,11 @@ func NewFleet(cfg Config) (*Fleet, error) {
 	}
 	if cfg.Ports.Whatsminer == 0 {
 		cfg.Ports.Whatsminer = PortWhatsminer
+	}
+	for name, p := range map[string]int{"cgminer": cfg.Ports.CGMiner, "http": cfg.Ports.HTTP, "api3": cfg.Ports.Whatsminer} {
+		if p < 1 || p > 65535 {
+			return nil, fmt.Errorf("%w: %s port %d outside 1…65535", ErrConfig, name, p)
+		}
 	}
 	if cfg.Epoch.IsZero() {
 		cfg.Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -444,6 +453,12 @@ func (f *Fleet) InjectFault(i int, flt physics.Fault) error {
 		return fmt.Errorf("miner %s: %w", n.info.Name, err)
 	}
 	return nil
+}
+
+// Repair removes miner i's faults and replaces the damaged parts (see
+// physics.Miner.Repair).
+func (f *Fleet) Repair(i int) {
+	f.Do(i, func(m *physics.Miner) { m.Repair() })
 }
 
 // Faults returns miner i's scheduled faults (ground truth for training a

@@ -41,6 +41,7 @@ type listeners struct {
 	ls     []net.Listener
 	http   *http.Server
 	conns  sync.WaitGroup
+	active map[net.Conn]struct{} // raw TCP connections being served
 	closed bool
 	mode   ListenMode
 }
@@ -54,6 +55,9 @@ func (f *Fleet) ListenModeInUse() ListenMode {
 }
 
 func (f *Fleet) port(s service) int {
+	if f.cfg.FreePorts {
+		return 0
+	}
 	switch s {
 	case svcHTTP:
 		return f.cfg.Ports.HTTP
@@ -226,10 +230,12 @@ func (lis *listeners) accept(f *Fleet, l net.Listener, s service, fixed *node) {
 			c.Close()
 			continue
 		}
-		lis.conns.Add(1)
+		if !lis.track(c) {
+			c.Close()
+			return
+		}
 		go func() {
-			defer lis.conns.Done()
-			defer c.Close()
+			defer lis.untrack(c)
 			switch s {
 			case svcCGMiner:
 				f.serveCGMiner(n, c)
@@ -253,6 +259,31 @@ func (f *Fleet) nodeFor(a net.Addr) *node {
 	return f.byAddr[ip.Unmap()]
 }
 
+// track registers a connection so close can end it; false once closing.
+func (lis *listeners) track(c net.Conn) bool {
+	lis.mu.Lock()
+	defer lis.mu.Unlock()
+	if lis.closed {
+		return false
+	}
+	if lis.active == nil {
+		lis.active = map[net.Conn]struct{}{}
+	}
+	lis.active[c] = struct{}{}
+	lis.conns.Add(1)
+	return true
+}
+
+func (lis *listeners) untrack(c net.Conn) {
+	c.Close()
+	lis.mu.Lock()
+	delete(lis.active, c)
+	lis.mu.Unlock()
+	lis.conns.Done()
+}
+
+// close stops accepting, ends every connection in flight and waits for
+// their handlers.
 func (lis *listeners) close() {
 	lis.mu.Lock()
 	if lis.closed {
@@ -261,6 +292,9 @@ func (lis *listeners) close() {
 	}
 	lis.closed = true
 	ls := lis.ls
+	for c := range lis.active {
+		c.Close()
+	}
 	lis.mu.Unlock()
 	for _, l := range ls {
 		l.Close()

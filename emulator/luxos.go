@@ -136,14 +136,17 @@ func (d luxDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 			int("PostRampMinutes", 30).int("TempWindow", 6).str("MinProfile", profileName(physics.ProfileMin)).
 			str("MaxProfile", profileName(physics.ProfileMax)).close('}').close(']')
 	case "session":
+		n.expireLuxSession()
 		ok(luxCodeOK, "Session")
 		w.arr("SESSION").open('{').str("SessionID", n.luxSession).close('}').close(']')
 	case "logon":
+		n.expireLuxSession()
 		if n.luxSession != "" {
 			errorReply(w, d, n, when, luxCodeSession, "Another session is active")
 			return
 		}
 		n.luxSession = randHex(n.rng, 8)
+		n.luxSessionAt = n.m.Now()
 		ok(luxCodeOK, "Session created")
 		w.arr("SESSION").open('{').str("SessionID", n.luxSession).close('}').close(']')
 	case "logoff":
@@ -194,6 +197,7 @@ func luxKind(cmd, param string) CommandKind {
 func (d luxDialect) session(w *jw, n *node, param string, when int64) ([]string, bool) {
 	parts := strings.Split(param, ",")
 	sid := strings.TrimSpace(parts[0])
+	n.expireLuxSession()
 	switch {
 	case sid == "":
 		errorReply(w, d, n, when, luxCodeSession, "Missing session id")
@@ -205,7 +209,18 @@ func (d luxDialect) session(w *jw, n *node, param string, when int64) ([]string,
 		errorReply(w, d, n, when, luxCodeSession, "Invalid session id")
 		return nil, false
 	}
+	n.luxSessionAt = n.m.Now()
 	return parts[1:], true
+}
+
+// luxSessionIdle is how long (simulated seconds) an unused LuxOS session
+// lives, so a client that died holding it does not lock the miner forever.
+const luxSessionIdle = 600
+
+func (n *node) expireLuxSession() {
+	if n.luxSession != "" && n.m.Now()-n.luxSessionAt > luxSessionIdle {
+		n.luxSession = ""
+	}
 }
 
 // control runs a session-guarded LuxOS command; the session has been checked.

@@ -71,6 +71,7 @@ func TestNewFleetConfigErrors(t *testing.T) {
 		{Count: 5, Speed: -1},
 		{Count: 5, Ambient: 99},
 		{Count: maxMiners + 1},
+		{Count: 5, Ports: Ports{HTTP: 70000}},
 	} {
 		if _, err := NewFleet(cfg); err == nil {
 			t.Errorf("NewFleet(%+v) succeeded, want an error", cfg)

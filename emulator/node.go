@@ -21,12 +21,13 @@ type node struct {
 	cmds CommandCounts
 	log  []Command
 
-	luxSession string // LuxOS: the one open session id
-	luxATM     bool   // LuxOS: auto-tuning manager enabled
-	bosTokens  map[string]float64
-	nonces     map[string]uint64 // digest nonce → highest nc seen
-	wmSalt     string
-	pools      int
+	luxSession   string  // LuxOS: the one open session id
+	luxSessionAt float64 // LuxOS: when it was last used (simulated seconds)
+	luxATM       bool    // LuxOS: auto-tuning manager enabled
+	bosTokens    map[string]float64
+	nonces       map[string]uint64 // digest nonce → highest nc seen
+	wmSalt       string
+	pools        int
 }
 
 // mix64 is SplitMix64's finaliser: turns (seed, index) into independent

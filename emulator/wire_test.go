@@ -42,7 +42,7 @@ func status(t *testing.T, v map[string]any) (letter string, code int, msg string
 // fourDialects is a fleet with one miner of each firmware, in this order
 // after the seeded shuffle is undone by looking them up.
 func fourDialects(t *testing.T, net byte) (*Fleet, map[Firmware]int) {
-	f := startFleet(t, Config{Count: 4, Mix: "s19jpro:stock=1,s19xp:luxos=1,s19jpro:braiins=1,m50s:whatsminer=1", Seed: 3, Net: testNet(net)})
+	f := startFleet(t, Config{Count: 4, Mix: "s19jpro:stock=1,s19xp:luxos=1,s19jpro:braiins=1,m50s:whatsminer=1", Seed: 3, Net: testNet(net), FreePorts: true})
 	idx := map[Firmware]int{}
 	for _, m := range f.Miners() {
 		idx[m.Firmware] = m.Index
@@ -132,7 +132,7 @@ func TestDialectQuirks(t *testing.T) {
 }
 
 func TestTruncateQuirk(t *testing.T) {
-	f := startFleet(t, Config{Count: 1, Mix: "s19jpro:stock", Seed: 1, Net: testNet(205), Truncate: true})
+	f := startFleet(t, Config{Count: 1, Mix: "s19jpro:stock", Seed: 1, Net: testNet(205), Truncate: true, FreePorts: true})
 	b := bytes.TrimRight(rawCG(t, f.Miner(0).CGMiner, "summary"), "\x00")
 	if !bytes.HasSuffix(b, []byte(`"id":0`)) {
 		t.Fatalf("truncated reply ends %q, want `\"id\":0` without the brace", b[max(0, len(b)-20):])
@@ -206,5 +206,37 @@ func TestBosminerPause(t *testing.T) {
 	}
 	if c := f.Commands(i); c.Sleep != 1 || c.Wake != 1 {
 		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestBtminerQuirks(t *testing.T) {
+	f, idx := fourDialects(t, 208)
+	i := idx[Whatsminer]
+	if err := f.InjectFault(i, physics.Fault{Kind: physics.ChipDrop, Start: -3600, FailAt: 0, Target: 0}); err != nil {
+		t.Fatal(err)
+	}
+	f.Advance(time.Second)
+	devs := string(rawCG(t, f.Miner(i).CGMiner, "edevs"))
+	if !strings.Contains(devs, `"DEVS":[,{"ASC":1`) {
+		t.Fatalf("edevs with board 0 lost: want the `[,{` quirk, got %.200s", devs)
+	}
+	f.Do(i, func(m *physics.Miner) { m.Sleep() })
+	f.Advance(time.Minute)
+	sum := string(rawCG(t, f.Miner(i).CGMiner, "summary"))
+	if !strings.Contains(sum, `"Power Rate":inf`) {
+		t.Fatalf("sleeping btminer summary: want bare inf Power Rate, got %.400s", sum)
+	}
+}
+
+func TestLuxOSSessionExpires(t *testing.T) {
+	f, idx := fourDialects(t, 209)
+	i := idx[LuxOS]
+	cgReplyJSON(t, f, i, "logon")
+	if l, _, _ := status(t, cgReplyJSON(t, f, i, "logon")); l != "E" {
+		t.Fatal("second logon accepted while the first session is fresh")
+	}
+	f.Advance(11 * time.Minute)
+	if l, _, msg := status(t, cgReplyJSON(t, f, i, "logon")); l != "S" {
+		t.Fatalf("logon after 11 idle minutes: %s %q, want the old session expired", l, msg)
 	}
 }

@@ -132,7 +132,15 @@ func (c *CGMiner) roundTrip(ctx context.Context, req []byte) ([]byte, error) {
 	}
 	defer conn.Close()
 	return exchange(ctx, conn, req, func(conn net.Conn) ([]byte, error) {
-		return io.ReadAll(io.LimitReader(conn, maxReply+1))
+		raw, err := io.ReadAll(io.LimitReader(conn, maxReply+1))
+		if err != nil && len(raw) > 0 && ctx.Err() == nil {
+			// Some builds reset the connection right after a complete
+			// reply; only a reply that is itself cut short is half-written.
+			if _, dmg, rerr := Repair(raw); rerr == nil && !dmg.Truncated {
+				err = nil
+			}
+		}
+		return raw, err
 	})
 }
 
@@ -183,6 +191,13 @@ func ctxErr(ctx context.Context, err error) error {
 
 // parseReply decodes one reply and turns STATUS E/F into an *APIError.
 func parseReply(cmd string, raw []byte) (*Response, error) {
+	if isTextReply(raw) {
+		body, err := parseTextReply(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadReply, err)
+		}
+		return fromBody(cmd, body, Damage{})
+	}
 	body, dmg, err := Decode(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadReply, err)

@@ -189,3 +189,39 @@ func TestBraiinsRESTWrongPassword(t *testing.T) {
 		t.Errorf("error %q should carry the firmware's message", err)
 	}
 }
+
+// Real cgminer answers plain-text requests in its text format.
+func TestPlainTextReplyFormat(t *testing.T) {
+	s := newFixtureServer(t, nil)
+	s.handle("summary", func(string) []byte {
+		return []byte("STATUS=S,When=1700000000,Code=11,Msg=Summary,Description=cgminer 4.11.1|SUMMARY,Elapsed=3600,MHS av=98000000.00,MHS 5s=98100000.50,Accepted=10,Hardware Errors=2,Device Hardware%=0.0100|\x00")
+	})
+	s.handle("pools", func(string) []byte {
+		return []byte(`STATUS=S,When=1,Code=7,Msg=2 Pool(s),Description=cgminer|POOL=0,URL=stratum+tcp://a.example:3333,Status=Alive,User=w\,1,Stratum Active=true|POOL=1,URL=stratum+tcp://b.example:3333,Status=Dead,Stratum Active=false|`)
+	})
+	s.handle("ascset", func(string) []byte {
+		return []byte("STATUS=E,When=1,Code=45,Msg=Access denied to 'ascset' command,Description=cgminer|")
+	})
+	c := &CGMiner{Addr: s.addr(), Plain: true}
+	ctx := context.Background()
+	rs := map[string]*Response{}
+	for _, cmd := range []string{"summary", "pools"} {
+		r, err := c.Do(ctx, cmd)
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		rs[cmd] = r
+	}
+	var r Reading
+	fromCGMiner(&r, rs)
+	approx(t, "hashrate", r.HashrateTHs, 98.1000005)
+	approx(t, "hw rate", r.HWErrorRate, 0.0001)
+	if r.Uptime != time.Hour || len(r.Pools) != 2 || !r.Pools[0].Active || r.Pools[0].User != "w,1" || r.Pools[1].Alive {
+		t.Errorf("reading %+v pools %+v", r, r.Pools)
+	}
+	_, err := c.Do(ctx, "ascset")
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != 45 {
+		t.Errorf("text-format refusal: %v, want APIError code 45", err)
+	}
+}

@@ -264,7 +264,7 @@ func statsInto(r *Reading, elems []map[string]any) (sleeping bool) {
 			}
 		}
 		b.HWErrors = intOf(board, "chain_hw"+si)
-		b.FreqMHz = floatOf(board, "freq_avg"+si, "chain_freq"+si)
+		b.FreqMHz = floatOf(board, "freq"+si, "freq_avg"+si, "chain_freq"+si)
 		if v, ok := Lookup(board, "temp_chip"+si); ok {
 			b.ChipTempsC = Dashed(v)
 		} else if v, ok := Lookup(board, "temp2_"+si); ok {
@@ -373,10 +373,26 @@ func poolsOf(pools []map[string]any) []Pool {
 			Rejected: intOf(p, "Rejected"),
 		}
 		pl.Alive = strings.EqualFold(strOf(p, "Status"), "Alive")
-		if v, ok := Lookup(p, "Stratum Active"); ok {
-			pl.Active, _ = v.(bool)
-		}
+		pl.Active = boolOf(p, "Stratum Active")
 		out = append(out, pl)
 	}
 	return out
+}
+
+// boolOf reads a JSON boolean or its text spelling ("true", "Y").
+func boolOf(m map[string]any, keys ...string) bool {
+	v, ok := Lookup(m, keys...)
+	if !ok {
+		return false
+	}
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string:
+		switch strings.ToLower(x) {
+		case "true", "y", "yes", "1":
+			return true
+		}
+	}
+	return false
 }

@@ -18,6 +18,7 @@ import (
 // sharedTransport carries all miner HTTP traffic. Miners' web servers are
 // small and slow to accept; keep few idle connections per host.
 var sharedTransport = &http.Transport{
+	MaxIdleConns:          64,
 	MaxIdleConnsPerHost:   1,
 	IdleConnTimeout:       30 * time.Second,
 	ResponseHeaderTimeout: DefaultTimeout,
@@ -142,6 +143,16 @@ func (a *AntminerWeb) SetMode(ctx context.Context, conf map[string]any, mode int
 		next[k] = v
 	}
 	next["miner-mode"] = mode
+	// get_miner_conf on newer builds reports the mode as bitmain-work-mode
+	// (a string); echoing the old value back beside the new miner-mode
+	// would send the firmware two different modes.
+	if old, ok := next["bitmain-work-mode"]; ok {
+		if _, isStr := old.(string); isStr {
+			next["bitmain-work-mode"] = fmt.Sprint(mode)
+		} else {
+			next["bitmain-work-mode"] = mode
+		}
+	}
 	var reply map[string]any
 	err := httpJSON(ctx, a.http(), http.MethodPost, a.Base+"/cgi-bin/set_miner_conf.cgi", nil, next, &reply)
 	if err == nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -171,30 +172,41 @@ func Dial(ctx context.Context, t Target, opt Options) (Miner, error) {
 	return Open(t, d, id, opt)
 }
 
-// base holds what every dialect shares.
+// base holds what every dialect shares. A Miner may be read and commanded
+// from several goroutines; mu guards id, which reads fill in.
 type base struct {
 	t   Target
 	d   Dialect
-	id  Identity
 	opt Options
 	cg  *CGMiner
+
+	mu sync.Mutex
+	id Identity
 }
 
-func (b *base) Target() Target     { return b.t }
-func (b *base) Dialect() Dialect   { return b.d }
-func (b *base) Identity() Identity { return b.id }
+func (b *base) Target() Target   { return b.t }
+func (b *base) Dialect() Dialect { return b.d }
+
+func (b *base) Identity() Identity {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.id
+}
 
 // newReading starts a Reading with what the miner is known to be.
 func (b *base) newReading() Reading {
-	return Reading{Addr: b.t.Host, Dialect: b.d, At: time.Now(), Make: b.id.Make, Model: b.id.Model, Firmware: b.id.Firmware}
+	id := b.Identity()
+	return Reading{Addr: b.t.Host, Dialect: b.d, At: time.Now(), Make: id.Make, Model: id.Model, Firmware: id.Firmware}
 }
 
 // finish completes a reading: identity from telemetry, make from model,
-// power estimate, state.
+// state, power estimate.
 func (b *base) finish(r *Reading, sleepFlag bool) {
+	b.mu.Lock()
 	if r.Model != "" && b.id.Model == "" {
 		b.id.Model = r.Model
 	}
+	b.mu.Unlock()
 	if r.Make == "" {
 		r.Make = makeOf(r.Model)
 	}

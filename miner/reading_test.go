@@ -227,6 +227,7 @@ func FuzzReading(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		_, _ = parseWhatsminer(in)
+		_, _ = parseTextReply(in)
 		_, _ = parseReply("summary", in)
 		body, dmg, err := Decode(in)
 		if err != nil {

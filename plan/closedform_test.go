@@ -199,13 +199,13 @@ func TestSwitchRuleHasNoLookAhead(t *testing.T) {
 	for p := 0; p < 50; p++ {
 		m.draw(s, 9, p)
 		for _, k := range []int{0, 5, 30, 100} {
-			d1, t1 := m.decide(s, k)
+			d1, t1 := m.decide(s, k, m.newFleet())
 			for i := k + 1; i < m.T; i++ {
 				s.ph[i] *= 100
 				s.gm[i] *= 0.01
 				s.pw[i] *= 3
 			}
-			d2, t2 := m.decide(s, k)
+			d2, t2 := m.decide(s, k, m.newFleet())
 			if d1 != d2 || t1 != t2 {
 				t.Fatalf("path %d month %d: decision changed with the future (%v %v → %v %v)", p, k, d1, t1, d2, t2)
 			}

@@ -74,9 +74,15 @@ type model struct {
 	// (discounted) over a new fleet's life from month k, and its exit-window
 	// part (undiscounted).
 	asicRW, asicWW []float64
-	powerMean      []float64 // expected power price $/MWh in month k
-	gNet           float64   // monthly log growth of network hashrate from efficiency
-	blocks         []float64 // bootstrap sample of monthly log returns (nil for GBM)
+	// fcst[i] is the operator's forecast shape of BTC price over network
+	// hashrate: x_i = x_k · fcst[i]/fcst[k]. Price grows at the drift, the
+	// network follows it and the block reward with the price elasticity β
+	// (in equilibrium) and grows by its efficiency gain:
+	// fcst[i] = exp(((1−β)·drift/12 − g)·i) · (B_i/B_0)^(−β).
+	fcst      []float64
+	powerMean []float64 // expected power price $/MWh in month k
+	gNet      float64   // monthly log growth of network hashrate from efficiency
+	blocks    []float64 // bootstrap sample of monthly log returns (nil for GBM)
 
 	// Templates indexed by months since conversion start.
 	leaseCapex float64
@@ -153,10 +159,19 @@ func newModel(cfg Config, daily []float64) (*model, error) {
 		}
 		m.fleetEff[k] = eff
 	}
+	m.fcst = make([]float64, T)
+	beta := cfg.Network.PriceElasticity
+	for i := 0; i < T; i++ {
+		lf := ((1-beta)*cfg.BTC.Drift/12 - m.gNet) * float64(i)
+		if m.rewardBTC[i] > 0 && m.rewardBTC[0] > 0 {
+			lf -= beta * math.Log(m.rewardBTC[i]/m.rewardBTC[0])
+		}
+		m.fcst[i] = math.Exp(lf)
+	}
 	m.asicRW, m.asicWW = make([]float64, T), make([]float64, T)
 	for k := 0; k < T; k++ {
 		for i := k; i < T && i < k+f.LifeMonths; i++ {
-			w := f.Uptime * m.rewardBTC[i] * (1 - f.PoolFee) * math.Exp(-m.gNet*float64(i))
+			w := f.Uptime * m.rewardBTC[i] * (1 - f.PoolFee) * m.fcst[i]
 			m.asicRW[k] += w * m.v[i+1]
 			if i >= T-12 {
 				m.asicWW[k] += w

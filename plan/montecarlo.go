@@ -2,7 +2,6 @@ package plan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sort"
@@ -251,6 +250,3 @@ func summarise(cfg Config, paths []pathResult) *Result {
 	}
 	return res
 }
-
-// ErrNoRoot is returned inside a breakeven row that has no root in range.
-var ErrNoRoot = errors.New("no breakeven in range")

@@ -134,8 +134,10 @@ func (m *model) hpcMonth(s *scratch, k, j int, st *hpcState) (rev, power, opex, 
 // and expected power prices, the cohort's discounted operating cash flow
 // over its life (cut at the horizon, plus its share of the exit value)
 // covers its capex. It uses nothing after month k.
-func (m *model) refreshPays(s *scratch, k int) bool {
-	g := s.gm[k]
+func (m *model) refreshPays(s *scratch, k int) bool { return m.refreshPaysAt(s.gm[k], k) }
+
+// refreshPaysAt is the GPU refresh rule at month k for rent level g.
+func (m *model) refreshPaysAt(g float64, k int) bool {
 	val := g*m.cohortRev[k] - m.cohortCost[k] +
 		m.cfg.HPC.ExitMultiple*math.Max(0, g*m.cohortWinRev[k]-m.cohortWinCost[k])*m.v[m.T]
 	return val >= m.hpcGPUs*m.cfg.HPC.GPUCapex*m.v[k]
@@ -182,15 +184,15 @@ func (m *model) newFleet() fleetState {
 // refresh applies the ASIC refresh rule at the start of month k and
 // returns the capex paid. From the month a refresh falls due, new ASICs are
 // bought when the extra revenue they earn over their life (BTC price over
-// hashrate held at its trailing 3-month mean, the network growing by its
-// efficiency gain, plus their share of the exit value) covers their cost;
+// hashrate starting from its trailing 3-month mean and following the
+// forecast shape fcst, plus their share of the exit value) covers their cost;
 // otherwise the old fleet keeps running and the rule is asked again the
 // next month. Power and opex do not change: the site draws the same MW.
 func (m *model) refresh(s *scratch, k int, fs *fleetState) float64 {
 	if k < fs.due || m.newEff[k] >= fs.eff {
 		return 0
 	}
-	gain := m.trailingX(s, k) * m.sw.growth[k] * (1/m.newEff[k] - 1/fs.eff) *
+	gain := m.trailingX(s, k) / m.fcst[k] * (1/m.newEff[k] - 1/fs.eff) *
 		(m.asicRW[k] + m.cfg.Fleet.ExitMultiple*m.asicWW[k]*m.v[m.T])
 	if gain < m.newCap[k]*m.v[k] {
 		return 0
@@ -298,7 +300,7 @@ func (m *model) valueSwitch(s *scratch, rec *recorder) (npv float64, month int, 
 	var hst hpcState
 	for k := 0; k < m.T; k++ {
 		if month < 0 {
-			if d, target := m.decide(s, k); d {
+			if d, target := m.decide(s, k, fs); d {
 				month, to, c = k, target, k+m.cfg.Switch.DecisionLagMonths
 			}
 		}

@@ -70,13 +70,18 @@ func (s *sheet) v(k int) float64 { return math.Pow(1+s.c.DiscountRate, -float64(
 
 // mine fills months [0, until) with mining flows, letting the fleet
 // refresh only before month stop. A refresh due at month k is made when
-// the new ASICs' extra revenue over their life — BTC price over hashrate at
-// its mean of months k−2…k, grown at the network's efficiency gain, plus
-// the exit value's share — covers their cost; else it is asked again the
-// next month.
+// the new ASICs' extra revenue over their life — BTC price over hashrate
+// from its mean of months k−2…k along the forecast shape, plus the exit
+// value's share — covers their cost; else it is asked again next month.
 func (s *sheet) mine(until, stop int, op, capex []float64) {
 	f := s.c.Fleet
-	g := -math.Log(1-s.c.Network.EfficiencyGainPerYear) / 12
+	n := s.c.Network
+	g := -math.Log(1-n.EfficiencyGainPerYear) / 12
+	// The operator's forecast of price/hashrate: price at its drift, the
+	// network following price and reward with elasticity β, plus growth g.
+	shape := func(i int) float64 {
+		return math.Exp(((1-n.PriceElasticity)*s.c.BTC.Drift/12-g)*float64(i)) * math.Pow(s.rewd[i]/s.rewd[0], -n.PriceElasticity)
+	}
 	eff := f.EfficiencyJPerTH
 	due := max(0, f.LifeMonths-f.AgeMonths)
 	for k := 0; k < until; k++ {
@@ -93,13 +98,13 @@ func (s *sheet) mine(until, stop int, op, capex []float64) {
 			x /= float64(k - lo + 1)
 			var rw, ww float64
 			for i := k; i < s.T && i < k+f.LifeMonths; i++ {
-				w := f.Uptime * s.rewd[i] * (1 - f.PoolFee) * math.Exp(-g*float64(i))
+				w := f.Uptime * s.rewd[i] * (1 - f.PoolFee) * shape(i)
 				rw += w * s.v(i+1)
 				if i >= s.T-12 {
 					ww += w
 				}
 			}
-			gain := x * math.Exp(g*float64(k)) * (1/newEff - 1/eff) * (rw + f.ExitMultiple*ww*s.v(s.T))
+			gain := x / shape(k) * (1/newEff - 1/eff) * (rw + f.ExitMultiple*ww*s.v(s.T))
 			if gain >= cost*s.v(k) {
 				eff, due, capex[k] = newEff, k+f.LifeMonths, cost
 			}

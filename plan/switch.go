@@ -4,109 +4,125 @@ import "math"
 
 // The switch rule. At the start of each month k the operator compares, in
 // present value at month 0, two futures built only from what is known at
-// k (no look-ahead):
+// k (no look-ahead), each valued on a forecast path: BTC price over network
+// hashrate starting from its trailing 3-month mean x (months k−2 … k) and
+// following the forecast shape fcst (price at its drift, the network
+// following price and block reward with elasticity β and growing by its
+// efficiency gain), the GPU rent level held at today's M_k (a martingale,
+// so that is its expectation), power at its expected price:
 //
-//   - mine on: BTC price and network hashrate frozen at their trailing
-//     3-month ratio x = mean(P/H) over months k−2..k, the network growing
-//     only by its efficiency gain, the subsidy following the block schedule,
-//     the fleet refreshed on schedule (the refresh option is ignored), power
-//     at its expected price;
-//   - convert: mine (no refresh) for the decision lag, then lease or HPC
-//     from month c = k + lag, the GPU rent market multiplier frozen at its
-//     current value (it is a martingale, so that is its expectation) and
-//     GPU cohorts re-bought on schedule (the refresh option is ignored).
+//   - mine on: the fleet as it is, with the same shut-down and ASIC refresh
+//     rules as the mining strategy, plus the mining exit value;
+//   - convert: mine for the decision lag (no refresh), then the lease or
+//     HPC (with its GPU refresh rule) from month c = k + lag, plus the
+//     target's exit value.
 //
 // It converts when the better conversion beats mining on by more than the
-// hurdle. The estimates are linear in x (and in the rent multiplier) apart
-// from the floored exit values, so each month costs O(1) using the prefix
-// sums below. They ignore the shut-down option and any refresh that falls
-// inside the lag window: the rule is an operator's rule of thumb, and the
-// realised cash flows, not the estimates, are what the NPV counts.
+// hurdle. The realised cash flows, not these estimates, are what the NPV
+// counts. Each estimate costs O(T − k), so a path that never converts costs
+// O(T²) — still a few microseconds.
 type switchTables struct {
-	growth     []float64 // e^{gNet·k}: frozen hashrate grown to month k
-	sw, sc, sk []float64 // prefix sums (length T+1) of mining revenue weight, op cost, capex
-	mineWW     float64   // exit window revenue weight
-	mineWC     float64   // exit window op cost
-	lease      []float64 // PV0 of lease flows when conversion starts at c
-	hr, hc     []float64 // PV0 of HPC revenue at multiplier 1, and of its costs
-	hwr, hwc   []float64 // HPC exit-window revenue (multiplier 1) and cost
+	lease []float64 // PV0 of lease flows (with exit) when conversion starts at c
 }
 
 func (m *model) switchTables() switchTables {
 	T := m.T
-	f := &m.cfg.Fleet
-	t := switchTables{growth: make([]float64, T), sw: make([]float64, T+1), sc: make([]float64, T+1), sk: make([]float64, T+1)}
-	lo := T - 12
-	if lo < 0 {
-		lo = 0
-	}
-	for i := 0; i < T; i++ {
-		t.growth[i] = math.Exp(m.gNet * float64(i))
-		w := f.Uptime * m.rewardBTC[i] * (1 - f.PoolFee) / m.fleetEff[i] / t.growth[i]
-		cost := f.Uptime*HoursPerMonth*m.powerMean[i] + f.OpexPerMWYear/12 - f.CurtailmentCreditPerMWYear/12
-		t.sw[i+1] = t.sw[i] + m.v[i+1]*w
-		t.sc[i+1] = t.sc[i] + m.v[i+1]*cost
-		t.sk[i+1] = t.sk[i] + m.v[i]*m.refreshCap[i]
-		if i >= lo {
-			t.mineWW += w
-			t.mineWC += cost
-		}
-	}
-
-	h := &m.cfg.HPC
-	t.lease = make([]float64, T)
-	t.hr, t.hc = make([]float64, T), make([]float64, T)
-	t.hwr, t.hwc = make([]float64, T), make([]float64, T)
+	t := switchTables{lease: make([]float64, T)}
+	lo := max(T-12, 0)
 	for c := 0; c < T; c++ {
 		var lpv, lwin float64
-		hc := m.v[c] * m.hpcCapex
-		var hr, hwr, hwc float64
 		for k := c; k < T; k++ {
-			j := k - c
-			lpv += m.leaseNOI[j] * m.v[k+1]
+			lpv += m.leaseNOI[k-c] * m.v[k+1]
 			if k >= lo {
-				lwin += m.leaseNOI[j]
-			}
-			if j < m.hpcDown {
-				continue
-			}
-			rev := m.hpcGPUs * HoursPerMonth * h.Utilisation * m.hpcRent[j]
-			cost := h.PowerLoadFactor*HoursPerMonth*m.powerMean[k] + m.hpcGPUs*HoursPerMonth*h.OpexPerGPUHour
-			hr += rev * m.v[k+1]
-			hc += cost*m.v[k+1] + m.hpcGPUCap[j]*m.v[k]
-			if k >= lo {
-				hwr += rev
-				hwc += cost
+				lwin += m.leaseNOI[k-c]
 			}
 		}
 		t.lease[c] = lpv - m.leaseCapex*m.v[c] + m.cfg.Lease.ExitMultiple*math.Max(0, lwin)*m.v[T]
-		t.hr[c], t.hc[c], t.hwr[c], t.hwc[c] = hr, hc, hwr, hwc
 	}
 	return t
 }
 
-// decide applies the switch rule at the start of month k of the path in s.
-func (m *model) decide(s *scratch, k int) (bool, Strategy) {
-	t := &m.sw
+// estMine values mining months k … end−1 on the forecast path where
+// price/hashrate is z·fcst[i] in month i (z = x/fcst[k]): PV at month 0
+// (flows only) and the operating cash flow falling in the exit window.
+func (m *model) estMine(z float64, k, end int, fs fleetState, refresh bool) (pv, win float64) {
+	f := &m.cfg.Fleet
+	opex, credit := f.OpexPerMWYear/12, f.CurtailmentCreditPerMWYear/12
+	lo := m.T - 12
+	for i := k; i < end; i++ {
+		capex := 0.0
+		if refresh && i >= fs.due && m.newEff[i] < fs.eff {
+			gain := z * (1/m.newEff[i] - 1/fs.eff) * (m.asicRW[i] + f.ExitMultiple*m.asicWW[i]*m.v[m.T])
+			if gain >= m.newCap[i]*m.v[i] {
+				fs.eff, fs.due, capex = m.newEff[i], i+f.LifeMonths, m.newCap[i]
+			}
+		}
+		rev := f.Uptime / fs.eff * z * m.fcst[i] * m.rewardBTC[i] * (1 - f.PoolFee)
+		power, cr := f.Uptime*HoursPerMonth*m.powerMean[i], credit
+		if f.ShutDownWhenUnprofitable && rev < power {
+			rev, power, cr = 0, 0, 0
+		}
+		op := rev - power - opex + cr
+		pv += op*m.v[i+1] - capex*m.v[i]
+		if i >= lo {
+			win += op
+		}
+	}
+	return pv, win
+}
+
+// estHPC is the PV at month 0, exit included, of an HPC conversion started
+// at month c with the GPU rent level frozen at g and expected power prices,
+// under the same GPU refresh rule as the HPC strategy.
+func (m *model) estHPC(g float64, c int) float64 {
+	h := &m.cfg.HPC
+	pv := -m.hpcCapex * m.v[c]
+	var win float64
+	cohort := -1
+	for k := c + m.hpcDown; k < m.T; k++ {
+		if k == c+m.hpcDown {
+			cohort = k
+			pv -= m.hpcGPUs * h.GPUCapex * m.v[k]
+		} else if cohort >= 0 && k-cohort >= m.hpcLife {
+			cohort = -1
+		}
+		if cohort < 0 && m.refreshPaysAt(g, k) {
+			cohort = k
+			pv -= m.hpcGPUs * h.GPUCapex * m.v[k]
+		}
+		if cohort < 0 {
+			continue
+		}
+		op := m.hpcGPUs*HoursPerMonth*h.Utilisation*m.hpcRate[k-cohort]*g -
+			h.PowerLoadFactor*HoursPerMonth*m.powerMean[k] - m.hpcGPUs*HoursPerMonth*h.OpexPerGPUHour
+		pv += op * m.v[k+1]
+		if k >= m.T-12 {
+			win += op
+		}
+	}
+	return pv + h.ExitMultiple*math.Max(0, win)*m.v[m.T]
+}
+
+// decide applies the switch rule at the start of month k of the path in s,
+// whose fleet is fs.
+func (m *model) decide(s *scratch, k int, fs fleetState) (bool, Strategy) {
 	T := m.T
 	c := k + m.cfg.Switch.DecisionLagMonths
 	if c >= T {
 		return false, 0
 	}
-	xg := m.trailingX(s, k) * t.growth[k]
-	mineOn := xg*(t.sw[T]-t.sw[k]) - (t.sc[T] - t.sc[k]) - (t.sk[T] - t.sk[k]) +
-		m.cfg.Fleet.ExitMultiple*math.Max(0, xg*t.mineWW-t.mineWC)*m.v[T]
-	lag := xg*(t.sw[c]-t.sw[k]) - (t.sc[c] - t.sc[k])
+	z := m.trailingX(s, k) / m.fcst[k]
+	pv, win := m.estMine(z, k, T, fs, true)
+	mineOn := pv + m.cfg.Fleet.ExitMultiple*math.Max(0, win)*m.v[T]
+	lag, _ := m.estMine(z, k, c, fs, false)
 
 	best, to := math.Inf(-1), Lease
 	target := m.cfg.Switch.Target
 	if target != "hpc" {
-		best = lag + t.lease[c]
+		best = lag + m.sw.lease[c]
 	}
 	if target != "lease" {
-		g := s.gm[k]
-		val := lag + g*t.hr[c] - t.hc[c] + m.cfg.HPC.ExitMultiple*math.Max(0, g*t.hwr[c]-t.hwc[c])*m.v[T]
-		if val > best {
+		if val := lag + m.estHPC(s.gm[k], c); val > best {
 			best, to = val, HPC
 		}
 	}

@@ -30,6 +30,7 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cgPort := fs.Int("cgminer-port", emulator.PortCGMiner, "cgminer API port")
 	httpPort := fs.Int("http-port", emulator.PortHTTP, "web / REST port (falls back to a free port when it cannot be bound)")
 	api3Port := fs.Int("api3-port", emulator.PortWhatsminer, "Whatsminer API v3 port")
+	freePorts := fs.Bool("free-ports", false, "bind every endpoint on a free port instead of the real ones")
 	password := fs.String("password", "", "web/API password (default: root, Whatsminer super)")
 	truncate := fs.Bool("truncate", false, "stock bmminer replies end without the closing brace")
 	status := fs.Duration("status", 0, "print a fleet status line this often (wall time, 0: never)")
@@ -60,7 +61,7 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	cfg := emulator.Config{
 		Count: n, Mix: *mix, Seed: *seed, Speed: *speed, Ambient: *ambient, FaultRate: *faults,
-		Net: base, Listen: mode, Password: *password, Truncate: *truncate,
+		Net: base, Listen: mode, Password: *password, Truncate: *truncate, FreePorts: *freePorts,
 		Ports:  emulator.Ports{CGMiner: *cgPort, HTTP: *httpPort, Whatsminer: *api3Port},
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}

@@ -145,12 +145,11 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	audit := slog.New(slog.NewTextHandler(stderr, nil))
 	cmdr := &miner.Commander{Limiter: miner.NewLimiter(*rate, *burst), Log: audit, Confirm: *wait, ConfirmEvery: time.Second}
+	// Results land in selection order, whatever order commands finish in.
 	var (
-		rows   = make([]miner.CommandRow, 0, len(miners))
-		mu     sync.Mutex
-		wg     sync.WaitGroup
-		failed int
-		sem    = make(chan struct{}, max(1, *conc))
+		slots = make([]*miner.CommandRow, len(miners))
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, max(1, *conc))
 	)
 	// Empty addresses inside a --cidr or --range block are skipped, as in a
 	// scan; an address named with --ips must answer.
@@ -160,8 +159,7 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			continue
 		}
 		if m == nil {
-			rows = append(rows, miner.CommandRow{Addr: targets[i].Host, Action: action.String(), Outcome: "error", Error: results[i].Err.Error()})
-			failed++
+			slots[i] = &miner.CommandRow{Addr: targets[i].Host, Action: action.String(), Outcome: "error", Error: results[i].Err.Error()}
 			continue
 		}
 		mdl := results[i].Reading.Model
@@ -175,15 +173,20 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			row := miner.CommandRowOf(cmdr.Run(ctx, m, action), mdl)
-			mu.Lock()
-			rows = append(rows, row)
-			if row.Error != "" {
-				failed++
-			}
-			mu.Unlock()
+			slots[i] = &row
 		})
 	}
 	wg.Wait()
+	rows := make([]miner.CommandRow, 0, len(slots))
+	failed := 0
+	for _, r := range slots {
+		if r != nil {
+			rows = append(rows, *r)
+			if r.Error != "" {
+				failed++
+			}
+		}
+	}
 	if *asJSON {
 		if err := miner.WriteJSON(stdout, rows); err != nil {
 			return err

@@ -196,11 +196,14 @@ func (m *Miner) applyFaults(h float64) {
 			}
 		case PSUFailure:
 			m.psuEffLoss = 0.04 * p
-			m.psuVout = 12 - 0.5*p*p + 0.05*p*m.norm()
-			if reached && !f.failed {
-				m.PowerFail()
+			if reached {
+				if !f.failed {
+					m.PowerFail()
+				}
 				m.psuVout = 0
+				break
 			}
+			m.psuVout = 12 - 0.5*p*p + 0.05*p*m.norm()
 		case ThermalRunaway:
 			bd := &m.boards[f.Target]
 			bd.rthMul = 1 + 0.5*p*p
@@ -240,4 +243,25 @@ func DrawFault(r *rand.Rand, spec *Spec, ratePerDay float64) (f Fault, ok bool) 
 		f.Target = r.IntN(spec.Boards)
 	}
 	return f, true
+}
+
+// Repair is the technician's visit: every fault is removed and the parts it
+// damaged are replaced (fans, chips, boards, PSU, heat path, cabling). A
+// miner that protection stopped stays stopped until it is rebooted or woken;
+// one without power stays off until PowerOn.
+func (m *Miner) Repair() {
+	m.faults = nil
+	for f := 0; f < m.spec.Fans; f++ {
+		m.fans[f].health, m.fans[f].jitter, m.fans[f].dead = 1, 0, false
+	}
+	for b := 0; b < m.spec.Boards; b++ {
+		bd := &m.boards[b]
+		bd.ok = [MaxChips / 64]uint64{}
+		for i := 0; i < m.spec.Chips; i++ {
+			bd.ok[i/64] |= 1 << (i % 64)
+		}
+		bd.nOK, bd.lost, bd.rthMul, bd.hwExtra = m.spec.Chips, false, 1, 0
+	}
+	m.psuEffLoss, m.psuVout = 0, 12
+	m.net = NetCondition{}
 }

@@ -44,6 +44,11 @@ func TestFanWearSignature(t *testing.T) {
 	if tl.Fans[2] >= 0.85*tl.Fans[0] {
 		t.Fatalf("worn fan %.0f RPM vs healthy %.0f, want < 85 %%", tl.Fans[2], tl.Fans[0])
 	}
+	// Stock firmware's proportional fan curve lets the chips warm as the
+	// airflow falls.
+	if d := tl.Boards[0].ChipC - m.spec.TargetC; d < 1.5 {
+		t.Fatalf("chips %.1f °C above target at 90 %% of bearing wear, want ≥ 1.5", d)
+	}
 	m.Step(lead - m.Now() + 1)
 	if st, _ := m.State(); st != Hashing {
 		t.Fatalf("state %s right after the fan seized, want still hashing", st)
@@ -187,3 +192,25 @@ func TestDrawFault(t *testing.T) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
+
+func TestRepair(t *testing.T) {
+	m := faultRun(t, "s19jpro", Stock, Fault{Kind: PSUFailure, Start: -100, FailAt: 10})
+	m.Step(20)
+	if st, _ := m.State(); st != Off {
+		t.Fatalf("state %s after PSU failure, want off", st)
+	}
+	m.Step(5)
+	if v := tel(m).PSUVout; v != 0 {
+		t.Fatalf("rail %.2f V after failure, want 0", v)
+	}
+	m.Repair()
+	if !m.PowerOn() {
+		t.Fatal("PowerOn after repair reported no change")
+	}
+	if got := untilHashing(m, 900); got < 0 {
+		t.Fatal("repaired miner never hashed again")
+	}
+	if len(m.Faults()) != 0 || tel(m).PSUVout != 12 {
+		t.Fatalf("after repair: faults %v, rail %.2f V", m.Faults(), tel(m).PSUVout)
+	}
+}

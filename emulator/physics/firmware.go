@@ -60,18 +60,23 @@ type Timing struct {
 	RampFrom float64 // fraction of target frequency the ramp starts at
 	Slew     float64 // fraction of nominal frequency per second when retuning while hashing
 	FanLost  float64 // seconds a fan may read 0 RPM before the firmware stops hashing
+	FanPI    bool    // fan loop is PI to the target (else a proportional temperature→PWM curve)
 }
 
-// Timings per firmware. Sources: LuxOS documents curtail sleep/wakeup as
+// Timings per firmware. Stock Antminer and Whatsminer firmware drive their
+// fans from a temperature→PWM curve (proportional only), so anything that
+// costs airflow shows as warmer chips; LuxOS and Braiins OS+ run a PID loop
+// to a target temperature, so the same loss shows as higher fan speed.
+// Sources: LuxOS documents curtail sleep/wakeup as
 // seconds (hashboards powered off, control board up); Braiins OS+ pause/resume
 // restarts the tuner on saved profiles (tens of seconds); stock Antminer
 // sleep→normal restarts bmminer (chain init and a stepwise frequency ramp,
 // minutes); Whatsminer service start is a cold miner start (~1-2 min).
 var Timings = [...]Timing{
-	Stock:      {Stop: 15, WakeBoot: 40, Boot: 90, Init: 60, Ramp: 120, RampFrom: 0.5, Slew: 0.004, FanLost: 60},
-	LuxOS:      {Stop: 2, WakeBoot: 0, Boot: 45, Init: 2, Ramp: 3, RampFrom: 0.7, Slew: 0.02, FanLost: 60},
-	Braiins:    {Stop: 3, WakeBoot: 0, Boot: 60, Init: 15, Ramp: 20, RampFrom: 0.6, Slew: 0.01, FanLost: 60},
-	Whatsminer: {Stop: 5, WakeBoot: 20, Boot: 60, Init: 40, Ramp: 45, RampFrom: 0.5, Slew: 0.005, FanLost: 60},
+	Stock:      {Stop: 15, WakeBoot: 40, Boot: 90, Init: 60, Ramp: 120, RampFrom: 0.5, Slew: 0.004, FanLost: 60, FanPI: false},
+	LuxOS:      {Stop: 2, WakeBoot: 0, Boot: 45, Init: 2, Ramp: 3, RampFrom: 0.7, Slew: 0.02, FanLost: 60, FanPI: true},
+	Braiins:    {Stop: 3, WakeBoot: 0, Boot: 60, Init: 15, Ramp: 20, RampFrom: 0.6, Slew: 0.01, FanLost: 60, FanPI: true},
+	Whatsminer: {Stop: 5, WakeBoot: 20, Boot: 60, Init: 40, Ramp: 45, RampFrom: 0.5, Slew: 0.005, FanLost: 60, FanPI: false},
 }
 
 // WakeDuration is the time from a wake command to full hashrate from sleep.

@@ -49,6 +49,7 @@ const (
 	waterWK     = 558.0 // ρ·cp·Q of 8 L/min coolant, W/K
 	fanKp       = 0.04  // fan loop proportional gain, PWM fraction per °C
 	fanKi       = 0.001 // fan loop integral gain, PWM fraction per °C·s
+	fanKpCurve  = 0.04  // temperature→PWM curve slope of stock firmware, per °C
 	poolDiff    = 65536 // pool share difficulty for accepted-share counts
 	hwBase      = 2e-5  // baseline fraction of nonces that are hardware errors
 	minScale    = 0.3   // lowest frequency fraction any tuner goes to
@@ -114,6 +115,8 @@ type board struct {
 	powerW   float64 // DC power of the board
 	hashGH   float64 // true hashrate now
 	hash5s   float64 // 5 s average as firmware reports it
+
+	factT, leakF, hwF float64 // tempFactors cache
 }
 
 type fan struct {
@@ -152,6 +155,8 @@ type Miner struct {
 	fans   [MaxFans]fan
 	pwm    float64
 	integ  float64
+
+	lastR, lastRp float64 // airflow and airflow^0.8, cached
 
 	fanZero   float64 // seconds a fan has read 0 while boards were powered
 	powerIn   float64

@@ -108,39 +108,51 @@ func TestSleepAndWakeTimes(t *testing.T) {
 }
 
 func TestThermalLagAndFanLoop(t *testing.T) {
-	s := mustModel(t, "s19jpro")
-	m := New(s, Stock, 25, 3)
-	m.Step(1800)
-	before := tel(m)
-	m.SetAmbient(35)
-	m.Step(1)
-	one := tel(m)
-	// First-order lag: one second moves the chips a small part of the
-	// 10 °C inlet step (τ ≈ 80 s).
-	if rise := one.Boards[0].ChipC - before.Boards[0].ChipC; rise <= 0 || rise > 1 {
-		t.Fatalf("chip rise after 1 s = %.2f °C, want 0…1 (thermal lag)", rise)
-	}
-	m.Step(60)
-	mid := tel(m)
-	if mid.Boards[0].ChipC-before.Boards[0].ChipC < 2 {
-		t.Fatalf("chip rise after 61 s = %.2f °C, want ≥ 2", mid.Boards[0].ChipC-before.Boards[0].ChipC)
-	}
-	m.Step(1800)
-	after := tel(m)
-	if math.Abs(after.Boards[0].ChipC-s.TargetC) > 1.5 {
-		t.Fatalf("fan loop holds chip at %.1f °C at 35 °C inlet, want %.0f ± 1.5", after.Boards[0].ChipC, s.TargetC)
-	}
-	if after.Fans[0] <= before.Fans[0]+300 {
-		t.Fatalf("fan %0.f RPM at 35 °C vs %.0f at 25 °C, want clearly faster", after.Fans[0], before.Fans[0])
-	}
-	m.SetAmbient(0)
-	m.Step(3600)
-	cold := tel(m)
-	if cold.Fans[0] < s.MinRPM-50 {
-		t.Fatalf("fan %.0f RPM in the cold, want ≥ MinRPM %.0f", cold.Fans[0], s.MinRPM)
-	}
-	if cold.FanPWM >= before.FanPWM-0.1 {
-		t.Fatalf("PWM %.2f at 0 °C inlet, want well below %.2f at 25 °C", cold.FanPWM, before.FanPWM)
+	for _, fw := range []Firmware{Braiins, Stock} {
+		t.Run(fw.String(), func(t *testing.T) {
+			s := mustModel(t, "s19jpro")
+			m := New(s, fw, 25, 3)
+			m.Step(1800)
+			before := tel(m)
+			m.SetAmbient(35)
+			m.Step(1)
+			one := tel(m)
+			// First-order lag: one second moves the chips a small part of
+			// the 10 °C inlet step (τ ≈ 80 s).
+			if rise := one.Boards[0].ChipC - before.Boards[0].ChipC; rise <= 0 || rise > 1 {
+				t.Fatalf("chip rise after 1 s = %.2f °C, want 0…1 (thermal lag)", rise)
+			}
+			m.Step(60)
+			if rise := tel(m).Boards[0].ChipC - before.Boards[0].ChipC; rise < 2 {
+				t.Fatalf("chip rise after 61 s = %.2f °C, want ≥ 2", rise)
+			}
+			m.Step(1800)
+			after := tel(m)
+			hot := after.Boards[0].ChipC
+			if fw == Braiins && math.Abs(hot-s.TargetC) > 1.5 {
+				t.Fatalf("PI loop holds chip at %.1f °C at 35 °C inlet, want %.0f ± 1.5", hot, s.TargetC)
+			}
+			if fw == Stock {
+				// Proportional curve: the offset above target is what
+				// the extra PWM costs.
+				want := s.TargetC + (after.FanPWM-nomFanFrac)/fanKpCurve
+				if hot <= s.TargetC+1 || math.Abs(hot-want) > 1 {
+					t.Fatalf("stock curve: chip %.1f °C at PWM %.2f, want ≈ %.1f (warmer than target)", hot, after.FanPWM, want)
+				}
+			}
+			if after.Fans[0] <= before.Fans[0]+300 {
+				t.Fatalf("fan %.0f RPM at 35 °C vs %.0f at 25 °C, want clearly faster", after.Fans[0], before.Fans[0])
+			}
+			m.SetAmbient(0)
+			m.Step(3600)
+			cold := tel(m)
+			if cold.Fans[0] < s.MinRPM-50 {
+				t.Fatalf("fan %.0f RPM in the cold, want ≥ MinRPM %.0f", cold.Fans[0], s.MinRPM)
+			}
+			if cold.FanPWM >= before.FanPWM-0.1 {
+				t.Fatalf("PWM %.2f at 0 °C inlet, want well below %.2f at 25 °C", cold.FanPWM, before.FanPWM)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package roundtrip
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -143,8 +144,28 @@ func TestControlEveryDialect(t *testing.T) {
 					t.Errorf("emulator saw %+v, want one profile, one power target, none refused", c)
 				}
 			case emulator.Stock:
+				web := &miner.AntminerWeb{Base: target(mi).HTTPBase(), User: "root", Password: mi.Password}
+				conf0, err := web.Conf(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if out, err := m.SetProfile(ctx, "low"); err != nil || out != miner.Sent {
 					t.Fatalf("profile low = %v, %v", out, err)
+				}
+				// The mode write must keep pools, fan and frequency settings.
+				conf1, err := web.Conf(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if mode, _ := miner.Int(conf1["miner-mode"]); mode != miner.AntminerModeLow {
+					t.Errorf("miner-mode after profile low = %v, want 3", conf1["miner-mode"])
+				}
+				for _, k := range []string{"miner-mode", "bitmain-work-mode"} {
+					delete(conf0, k)
+					delete(conf1, k)
+				}
+				if !reflect.DeepEqual(conf0, conf1) {
+					t.Errorf("config changed beyond the mode:\nbefore %v\nafter  %v", conf0, conf1)
 				}
 				if out, err := m.SetProfile(ctx, "low"); err != nil || out != miner.AlreadyDone {
 					t.Errorf("repeat profile low = %v, %v; want already", out, err)

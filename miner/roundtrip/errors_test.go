@@ -3,6 +3,8 @@ package roundtrip
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +127,41 @@ func TestErrorsAgainstEmulator(t *testing.T) {
 		if !strings.Contains(err.Error(), "refused") {
 			t.Errorf("error %q should say connection refused", err)
 		}
+	})
+
+	t.Run("half-written reply", func(t *testing.T) {
+		// The emulator never cuts a reply mid-stream, so a proxy in front
+		// of it forwards the first half of each real reply and closes.
+		mi := byFw[emulator.Stock]
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					buf := make([]byte, 4096)
+					n, _ := c.Read(buf)
+					up, err := net.Dial("tcp", mi.CGMiner.String())
+					if err != nil {
+						return
+					}
+					up.Write(buf[:n])
+					reply, _ := io.ReadAll(up)
+					up.Close()
+					c.Write(reply[:len(reply)/2])
+				}()
+			}
+		}()
+		m, _ := miner.Open(miner.Target{Host: "127.0.0.1", CGMinerPort: ln.Addr().(*net.TCPAddr).Port}, miner.DialectAntminer, miner.Identity{}, miner.Options{Timeout: time.Second})
+		_, err = m.Read(ctx)
+		wantNamed(t, err, ln.Addr().String(), miner.ErrTruncated)
 	})
 
 	t.Run("dropped connection", func(t *testing.T) {

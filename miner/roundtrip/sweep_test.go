@@ -66,7 +66,20 @@ func TestSweepSmallFleet(t *testing.T) {
 //
 //	go test ./miner/roundtrip -run '^$' -bench Sweep10k -benchtime 3x
 func BenchmarkSweep10k(b *testing.B) {
-	f := startFleet(b, emulator.Config{Count: 10000, Mix: "s19jpro:stock=1,s19xp:luxos=1", Seed: 12, Net: testNet(160)})
+	benchSweep(b, "s19jpro:stock=1,s19xp:luxos=1", 160)
+}
+
+// BenchmarkSweep10kAllDialects is the same sweep over the emulator's
+// default mix (40 % stock, 30 % LuxOS, 20 % Whatsminer over API v3, 10 %
+// Braiins OS+, whose bosminer refuses multi-command requests).
+//
+//	go test ./miner/roundtrip -run '^$' -bench Sweep10kAllDialects -benchtime 3x
+func BenchmarkSweep10kAllDialects(b *testing.B) {
+	benchSweep(b, emulator.DefaultMix, 161)
+}
+
+func benchSweep(b *testing.B, mix string, net byte) {
+	f := startFleet(b, emulator.Config{Count: 10000, Mix: mix, Seed: 12, Net: testNet(net)})
 	f.Advance(5 * time.Minute)
 	ms := openFleet(b, f, miner.Options{Timeout: 5 * time.Second, Light: true})
 	p := &miner.Poller{Concurrency: miner.DefaultConcurrency}

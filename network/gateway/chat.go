@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/jouleworks/joule/network/ledger"
 	"github.com/jouleworks/joule/network/model"
@@ -29,16 +31,7 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 }
 
 func sortedModelIDs(st *ledger.State) []string {
-	var ids []string
-	for id := range st.Models {
-		ids = append(ids, id)
-	}
-	for i := 1; i < len(ids); i++ {
-		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
-			ids[j], ids[j-1] = ids[j-1], ids[j]
-		}
-	}
-	return ids
+	return slices.Sorted(maps.Keys(st.Models))
 }
 
 // parseChat validates an OpenAI request body into the canonical request.

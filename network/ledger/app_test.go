@@ -34,7 +34,7 @@ func testGenesis() []byte {
 	g := Genesis{
 		Params:     p,
 		Models:     map[string]Model{"joule-ref-1": {PricePerToken: 2}},
-		Balances:   map[string]uint64{addr(alice): 1000, addr(bob): 1000},
+		Balances:   map[string]uint64{addr(alice): 1_000_000, addr(bob): 1000},
 		Validators: []string{addr(val)},
 	}
 	b, _ := json.Marshal(g)
@@ -88,7 +88,9 @@ func nextBlock(t *testing.T, a *App, txs ...[]byte) *abci.ResponseFinalizeBlock 
 }
 
 func transfer(to ed25519.PrivateKey, amount uint64) func(*tx.Tx) {
-	return func(t *tx.Tx) { t.Transfer = &tx.Transfer{To: tx.PubKey(to.Public().(ed25519.PublicKey)), Amount: amount} }
+	return func(t *tx.Tx) {
+		t.Transfer = &tx.Transfer{To: tx.PubKey(to.Public().(ed25519.PublicKey)), Amount: amount}
+	}
 }
 
 func TestCheckTxCodes(t *testing.T) {
@@ -107,7 +109,7 @@ func TestCheckTxCodes(t *testing.T) {
 		{"oversized", bytes.Repeat([]byte{' '}, tx.MaxTxBytes+1), tx.CodeTooLarge},
 		{"bad signature", tampered, tx.CodeBadSignature},
 		{"replayed", good, tx.CodeBadNonce},
-		{"insufficient funds", sign(t, alice, 2, transfer(bob, 5000)), tx.CodeInsufficientFunds},
+		{"insufficient funds", sign(t, alice, 2, transfer(bob, 5_000_000)), tx.CodeInsufficientFunds},
 		{"unknown model", sign(t, alice, 2, func(t *tx.Tx) {
 			t.RegisterHost = &tx.RegisterHost{Models: []string{"gpt-9"}, Endpoint: "http://127.0.0.1:1", Bond: 100}
 		}), tx.CodeUnknownModel},

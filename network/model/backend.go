@@ -87,7 +87,7 @@ func (r Request) Check() error {
 		switch m.Role {
 		case "system", "user", "assistant", "developer":
 		default:
-			return fmt.Errorf("%w: messages[%d].role = %q, want system, user or assistant", ErrBadRequest, i, m.Role)
+			return fmt.Errorf("%w: messages[%d].role = %q, want system, developer, user or assistant", ErrBadRequest, i, m.Role)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
@@ -105,14 +106,15 @@ func (c *Chain) submitOnce(ctx context.Context, key ed25519.PrivateKey, t *tx.Tx
 		return ledger.TxResult{}, fmt.Errorf("broadcast %s: %w", t.Type(), err)
 	}
 	if res.Code != 0 {
-		return ledger.TxResult{}, &tx.Error{Code: tx.Code(res.Code), Msg: res.Log}
+		code := tx.Code(res.Code)
+		return ledger.TxResult{}, &tx.Error{Code: code, Msg: strings.TrimPrefix(res.Log, code.String()+": ")}
 	}
 	r, err := c.app.WaitTx(ctx, tx.Hash(raw))
 	if err != nil {
 		return r, err
 	}
 	if r.Code != tx.CodeOK {
-		return r, &tx.Error{Code: r.Code, Msg: r.Log}
+		return r, &tx.Error{Code: r.Code, Msg: strings.TrimPrefix(r.Log, r.Code.String()+": ")}
 	}
 	return r, nil
 }

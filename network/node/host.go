@@ -102,6 +102,7 @@ func (h *Host) Run(ctx context.Context) {
 }
 
 func (h *Host) step(ctx context.Context, st *ledger.State) {
+	h.pruneTranscripts(st)
 	me := st.Hosts[h.addr]
 	if me != nil && me.Excluded {
 		return
@@ -127,6 +128,19 @@ func (h *Host) step(ctx context.Context, st *ledger.State) {
 	}
 	params, seed := st.Params.Proof, ep.Seed
 	h.once(ctx, e, func(ctx context.Context) error { return h.sprint(ctx, e, params, seed) })
+}
+
+// pruneTranscripts forgets transcripts whose validation window is over.
+// One still open (the host is serving it) or settled (validators may ask)
+// is kept.
+func (h *Host) pruneTranscripts(st *ledger.State) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id := range h.transcripts {
+		if e := st.Escrows[id]; e == nil || (e.State != ledger.EscrowOpen && e.State != ledger.EscrowSettled) {
+			delete(h.transcripts, id)
+		}
+	}
 }
 
 // once runs f in the background unless a run for key is in flight; on

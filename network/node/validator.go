@@ -2,10 +2,10 @@ package node
 
 import (
 	"context"
-	"errors"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"

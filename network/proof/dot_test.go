@@ -10,8 +10,8 @@ import (
 // extreme values (all −128, mixed ±127/−128) and random vectors of every
 // length up to 300 (covering SIMD tails).
 func TestDotKernel(t *testing.T) {
+	skipPortable(t)
 	rng := rand.New(rand.NewPCG(1, 2))
-	t.Logf("kernel: %s", Kernel())
 	for n := 0; n <= 300; n++ {
 		a, b := make([]int8, n), make([]int8, n)
 		for trial := range 4 {
@@ -36,6 +36,7 @@ func TestDotKernel(t *testing.T) {
 // one on random weights, including all-extreme rows, for every shape the
 // kernel specialises (in multiple of 32, of 16 only, and neither).
 func TestMatmulKernel(t *testing.T) {
+	skipPortable(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, in := range []int{8, 16, 24, 48, 64, 256} {
 		p := Params{Layers: 1, Dim: in, Heads: 1, Seq: 3, FFN: 40, ShiftQKV: 7, ShiftAttn: 7, ShiftOut: 7, ShiftUp: 7, ShiftDown: 7}
@@ -65,4 +66,15 @@ func TestMatmulKernel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// skipPortable skips kernel comparisons when the kernel is the portable one
+// itself (there is nothing to compare); run them with
+// GOEXPERIMENT=simd go test ./network/proof/ on amd64.
+func skipPortable(t *testing.T) {
+	t.Helper()
+	if Kernel() == "portable" {
+		t.Skip("portable kernel in use; run with GOEXPERIMENT=simd on amd64 to compare the SIMD kernel")
+	}
+	t.Logf("kernel: %s", Kernel())
 }

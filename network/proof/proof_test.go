@@ -352,8 +352,14 @@ func TestOpenings(t *testing.T) {
 		if err := VerifyOpening(wk, root, 37, op); err != nil {
 			t.Fatalf("honest opening %d: %v", i, err)
 		}
+		if err := CheckOpening(root, 37, op); err != nil {
+			t.Fatalf("path check of honest opening %d: %v", i, err)
+		}
 		bad := op
 		bad.Digest[0] ^= 1
+		if err := CheckOpening(root, 37, bad); !errors.Is(err, ErrBadPath) {
+			t.Fatalf("path check of a vote with a wrong digest: err = %v, want ErrBadPath", err)
+		}
 		if err := VerifyOpening(wk, root, 37, bad); !errors.Is(err, ErrBadPath) {
 			t.Fatalf("altered digest: err = %v, want ErrBadPath", err)
 		}

@@ -13,6 +13,8 @@ const (
 // host's commitment (e.g. the hash of a later block), so the host cannot know
 // which leaves will be opened. Draws are u64le values from the sample stream
 // reduced mod count, skipping repeats; if n ≥ count every index is returned.
+// Keep n small against count (the ledger uses DefaultSamples): as n nears
+// count, skipping repeats costs about count·ln(count) draws.
 func SampleLeaves(revealSeed [32]byte, host, validator []byte, count uint64, n int) []uint64 {
 	if count == 0 || n <= 0 {
 		return nil

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jouleworks/joule/site"
+)
+
+// week is a short built-in scenario period so CLI tests stay quick.
+var week = []string{"--from", "2025-07-01", "--to", "2025-07-08"}
+
+func TestBacktestTable(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := runBacktest(context.Background(), week, &out, &errOut); err != nil {
+		t.Fatalf("runBacktest: %v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{"always-on", "strike", "joule", "hindsight", "capture", "1.0000"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestBacktestJSONAndReport(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	args := append([]string{"--json", "--report", dir, "--policy", "joule", "--seed", "7"}, week...)
+	if err := runBacktest(context.Background(), args, &out, &errOut); err != nil {
+		t.Fatalf("runBacktest: %v\n%s", err, errOut.String())
+	}
+	var res struct {
+		Site     string `json:"site"`
+		Policies []map[string]any
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, out.String())
+	}
+	if res.Site != "reference-100mw" || len(res.Policies) != 2 || res.Policies[0]["policy"] != "joule" {
+		t.Fatalf("got site %q policies %v, want joule and hindsight on the reference site", res.Site, res.Policies)
+	}
+	for _, k := range []string{"mining_revenue", "ai_revenue", "ancillary_revenue", "energy_resale", "energy_cost",
+		"four_cp_charge", "switching_cost", "profit", "mwh", "curtailed_hours", "miner_starts", "capture"} {
+		if _, ok := res.Policies[0][k]; !ok {
+			t.Errorf("JSON policy lacks key %q", k)
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "backtest.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(html, []byte("<svg")) || bytes.Contains(html, []byte("<script")) || bytes.Contains(html, []byte("http://cdn")) {
+		t.Error("report is not a self-contained HTML file with inline SVG")
+	}
+}
+
+func TestBacktestErrors(t *testing.T) {
+	dir := t.TempDir()
+	badSite := filepath.Join(dir, "site.yaml")
+	if err := os.WriteFile(badSite, []byte("name: x\ninterconnect_mw: -1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown policy", []string{"--policy", "yolo"}, "unknown --policy"},
+		{"bad date", []string{"--from", "July"}, "--from"},
+		{"reversed period", []string{"--from", "2025-02-01", "--to", "2025-01-01"}, "not after"},
+		{"missing price file", []string{"--prices", filepath.Join(dir, "none.csv"), "--hashprice", "0.05"}, "none.csv"},
+		{"prices without hashprice", []string{"--prices", badSite}, ""},
+		{"negative hashprice", []string{"--hashprice", "-1"}, "--hashprice"},
+		{"bad site", append([]string{"--site", badSite}, week...), "site.yaml:2: interconnect_mw"},
+		{"stray argument", []string{"now"}, "no arguments"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := runBacktest(context.Background(), tc.args, &out, &errOut)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+	var out, errOut bytes.Buffer
+	err := runBacktest(context.Background(), []string{"--site", badSite}, &out, &errOut)
+	var ce site.ConfigErrors
+	if !errors.As(err, &ce) || ce[0].Line != 2 {
+		t.Errorf("error %v: want a site.ConfigErrors at line 2", err)
+	}
+}
