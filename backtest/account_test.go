@@ -156,3 +156,54 @@ func TestAccountsReconcile(t *testing.T) {
 		t.Errorf("hindsight accounted profit %.9f, LP optimum %.9f", hs.Profit, hs.Bound)
 	}
 }
+
+// TestOddSites runs every policy and hindsight on degenerate but valid
+// sites: nothing must panic and accounts must still reconcile.
+func TestOddSites(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*site.Site)
+	}{
+		{"no machines", func(s *site.Site) { s.Tiers, s.GPUPools = nil, nil }},
+		{"empty tier", func(s *site.Site) { s.Tiers[0].Count = 0 }},
+		{"all GPUs firm", func(s *site.Site) { s.GPUPools[0].Firm.GPUs = s.GPUPools[0].Count }},
+		{"no AI work", func(s *site.Site) { s.GPUPools[0].Batch, s.GPUPools[0].Inference = nil, site.Inference{} }},
+		{"cap at fixed load", func(s *site.Site) { s.InterconnectMW = s.FixedMW() + 1e-6 }},
+		{"one-off job outside the period", func(s *site.Site) {
+			s.GPUPools[0].Batch = []site.BatchJob{{Name: "old", GPUHours: 5, Release: t0.AddDate(-1, 0, 0), Deadline: t0.AddDate(-1, 0, 1)}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := richSite()
+			tc.edit(s)
+			res, err := Run(s, richInputs(24), Options{Hindsight: true, Trace: true, Policies: dispatch.Online()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range res.Policies {
+				sum := p.Mining + p.AI + p.Ancillary + p.Resale - p.Energy - p.FourCP - p.Switching
+				if !near(sum, p.Profit) || math.IsNaN(p.Profit) {
+					t.Errorf("%s: components %.6f, profit %.6f", p.Policy, sum, p.Profit)
+				}
+			}
+		})
+	}
+}
+
+func TestRunInputErrors(t *testing.T) {
+	s := richSite()
+	in := richInputs(24)
+	short := in
+	short.Hashprice.Values = short.Hashprice.Values[:1]
+	if _, err := Run(s, short, Options{Policies: dispatch.Online()}); err == nil {
+		t.Error("hashprice not covering the period: no error")
+	}
+	if _, err := Run(s, Inputs{}, Options{}); err != ErrNoData {
+		t.Errorf("no prices: error %v, want ErrNoData", err)
+	}
+	bad := richSite()
+	bad.InterconnectMW = -1
+	if _, err := Run(bad, in, Options{}); err == nil {
+		t.Error("invalid site: no error")
+	}
+}

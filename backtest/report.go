@@ -190,6 +190,8 @@ func (r *Result) svg(ls []line, right *line, unit, runit string) string {
 func compact(v float64) string {
 	a := math.Abs(v)
 	switch {
+	case a < 0.5:
+		return "0"
 	case a >= 1e6:
 		return fmt.Sprintf("%.1fM", v/1e6)
 	case a >= 1e4:

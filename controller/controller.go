@@ -81,6 +81,11 @@ type Config struct {
 	// TelemetryEvery is the least clock time between two stored miner
 	// samples (default: every tick).
 	TelemetryEvery time.Duration
+	// FullPollEvery is the least clock time between two sweeps of the
+	// whole fleet; ticks in between poll only the miners with an action in
+	// flight, so confirmations keep pace with commands on large fleets
+	// (default 0: every tick sweeps everything).
+	FullPollEvery time.Duration
 	// PollTimeout bounds one miner read (default 5 s); Concurrency bounds
 	// parallel reads and commands (default 128).
 	PollTimeout time.Duration
@@ -115,6 +120,7 @@ type Controller struct {
 	counters   Counters
 	snap       snapshot
 	lastTick   time.Time
+	lastFull   time.Time
 	lastWrite  time.Time
 	lastRollup time.Time
 	lastPrune  time.Time
@@ -260,8 +266,10 @@ func (c *Controller) Tick(ctx context.Context) error {
 	c.tickMu.Lock()
 	defer c.tickMu.Unlock()
 	now := c.cfg.Now()
+	t0 := time.Now()
 	obs := c.poll(ctx, now)
 	gpus := c.pollGPUs(ctx)
+	tPoll := time.Since(t0)
 	var errs []error
 	if err := c.cfg.Feeds.Poll(ctx, now); err != nil {
 		c.log.Warn("feed poll", "err", err)
@@ -276,6 +284,7 @@ func (c *Controller) Tick(ctx context.Context) error {
 	if err := c.writeTelemetry(ctx, now, obs, gpus, verdict); err != nil {
 		errs = append(errs, err)
 	}
+	tWrite := time.Since(t0)
 	if err := c.trackEvents(ctx, now, obs, gpus); err != nil {
 		errs = append(errs, err)
 	}
@@ -284,9 +293,11 @@ func (c *Controller) Tick(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	tDecide := time.Since(t0)
 	if err := c.reconcile(ctx, now, obs, verdict); err != nil {
 		errs = append(errs, err)
 	}
+	c.log.Debug("tick", "poll", tPoll, "telemetry", tWrite-tPoll, "decide", tDecide-tWrite, "reconcile", time.Since(t0)-tDecide)
 	c.account(now, obs, gpus, verdict)
 	c.mu.Lock()
 	c.started = true

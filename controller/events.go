@@ -72,6 +72,7 @@ func (c *Controller) Curtail(ctx context.Context, r EventRequest) (int64, error)
 	c.events = append(c.events, e)
 	c.decideNow = true
 	c.mu.Unlock()
+	c.notify(e)
 	c.log.Info("grid event", "id", id, "source", r.Source, "mw", r.MW, "baseline_mw", base, "deadline", r.Deadline)
 	return id, nil
 }
@@ -94,6 +95,9 @@ func (c *Controller) currentPrice() float64 {
 	return c.snap.price
 }
 
+// capMargin is how far past a grid event's request the cap aims.
+const capMargin = 1.01
+
 // gridCap is the load cap of the events in force (c.mu held): the tightest
 // baseline − requested. Zero when none.
 func (c *Controller) gridCap() (float64, string) {
@@ -102,7 +106,9 @@ func (c *Controller) gridCap() (float64, string) {
 		if e.State == store.EventEnded || e.State == store.EventCancelled {
 			continue
 		}
-		w := math.Max(0, (e.BaselineMW-e.RequestedMW)*1e6)
+		// Aim 1 % past the request so meter noise does not leave the
+		// event just short.
+		w := math.Max(0, (e.BaselineMW-capMargin*e.RequestedMW)*1e6)
 		if capW == 0 || w < capW {
 			capW, why = w, fmt.Sprintf("grid event %d (%s)", e.ID, e.Source)
 		}
@@ -166,6 +172,14 @@ func (c *Controller) trackEvents(ctx context.Context, now time.Time, obs map[str
 	c.events = keep
 	if ended {
 		c.decideNow = true
+	}
+	// Closed loop: an event still short of its target with nothing in
+	// flight means the estimate was off (sleep draw, meter noise); decide
+	// again on what telemetry now shows.
+	for _, e := range keep {
+		if e.AchievedAt.IsZero() && len(c.open) == 0 && now.Sub(c.lastDecide) >= c.cfg.Interval {
+			c.decideNow = true
+		}
 	}
 	c.mu.Unlock()
 	return errors.Join(errs...)

@@ -32,6 +32,7 @@ func (c *Controller) reconcile(ctx context.Context, now time.Time, obs map[strin
 	price, _ := prices(v)
 	var errs []error
 	var dispatch []store.Action
+	var froms []store.ActionState
 	ids := map[string]string{} // created id → journalled id
 	failed := map[string]bool{}
 	for _, s := range steps {
@@ -53,14 +54,10 @@ func (c *Controller) reconcile(ctx context.Context, now time.Time, obs map[strin
 			if nid, ok := ids[id]; ok {
 				id = nid
 			}
-			a, err := c.cfg.Store.Transition(ctx, id, s.From, store.Dispatched, now, s.Reason, "")
-			if err != nil {
-				errs = append(errs, fmt.Errorf("dispatch %s: %w", id, err))
-				c.reload(ctx)
-				continue
-			}
-			open[a.Target] = a
+			a := s.Action
+			a.ID = id
 			dispatch = append(dispatch, a)
+			froms = append(froms, s.From)
 		default:
 			a, err := c.cfg.Store.Transition(ctx, s.Action.ID, s.From, s.To, now, s.Reason, "")
 			if err != nil {
@@ -93,7 +90,7 @@ func (c *Controller) reconcile(ctx context.Context, now time.Time, obs map[strin
 	c.open, c.mem = open, mem
 	c.mu.Unlock()
 	if len(dispatch) > 0 {
-		errs = append(errs, c.send(ctx, now, dispatch, price)...)
+		errs = append(errs, c.send(ctx, now, dispatch, froms, s2reason(steps), price)...)
 	}
 	return errors.Join(errs...)
 }
@@ -145,53 +142,85 @@ func (c *Controller) reload(ctx context.Context) {
 	c.mu.Unlock()
 }
 
-// send issues the dispatched commands in parallel. A send error moves the
-// action to drifted (the reconciler re-sends it after the cooldown, up to
-// MaxAttempts); success leaves it dispatched until telemetry confirms it.
-func (c *Controller) send(ctx context.Context, now time.Time, as []store.Action, price float64) []error {
-	errs := make([]error, len(as))
-	outcomes := make([]miner.Outcome, len(as))
-	each(len(as), c.cfg.Concurrency, func(i int) {
-		a := as[i]
-		fm := c.cfg.Fleet[c.byID[a.Target]]
-		cctx, cancel := context.WithTimeout(ctx, 2*c.cfg.PollTimeout)
-		defer cancel()
-		switch a.Command {
-		case CmdSleep:
-			outcomes[i], errs[i] = fm.Miner.Sleep(cctx)
-		case CmdWake:
-			outcomes[i], errs[i] = fm.Miner.Wake(cctx)
-		default:
-			errs[i] = fmt.Errorf("unknown command %q", a.Command)
+// s2reason maps each dispatched action to the reason of its step.
+func s2reason(steps []Step) map[string]string {
+	m := map[string]string{}
+	for _, s := range steps {
+		if s.Kind == StepDispatch {
+			m[s.Action.ID] = s.Reason
 		}
+	}
+	return m
+}
+
+// send carries out the dispatches in parallel. For each action the journal
+// moves to dispatched first, then the command goes out: a controller killed
+// between the two finds it dispatched and waits for telemetry or the
+// timeout, never sending twice. A send error moves the action to drifted
+// (re-sent after the cooldown, up to MaxAttempts); success leaves it
+// dispatched until telemetry confirms it. The journal writes of one action
+// overlap the network round trips of others.
+func (c *Controller) send(ctx context.Context, now time.Time, as []store.Action, froms []store.ActionState, reasons map[string]string, price float64) []error {
+	errs := make([]error, len(as))
+	each(len(as), c.cfg.Concurrency, func(i int) {
+		errs[i] = c.sendOne(ctx, now, as[i], froms[i], reasons[as[i].ID], price)
 	})
 	var out []error
-	for i, a := range as {
-		detail := "sent; awaiting telemetry"
-		if errs[i] == nil && outcomes[i] == miner.AlreadyDone {
-			detail = "firmware already in state; nothing sent; awaiting telemetry"
-		}
-		if errs[i] != nil {
-			detail = "send failed: " + errs[i].Error()
-			na, err := c.cfg.Store.Transition(ctx, a.ID, store.Dispatched, store.Drifted, c.cfg.Now(), "send failed", errs[i].Error())
-			if err != nil {
-				out = append(out, fmt.Errorf("%s: %w", a.ID, err))
-			} else {
-				c.mu.Lock()
-				c.open[a.Target] = na
-				c.counters.Drifted++
-				c.mu.Unlock()
-			}
-		} else if outcomes[i] == miner.Sent {
-			c.mu.Lock()
-			c.counters.Sent++
-			c.mu.Unlock()
-		}
-		if err := c.audit(ctx, now, a, "dispatch "+a.Command, a.Reason, price, detail); err != nil {
+	for _, err := range errs {
+		if err != nil {
 			out = append(out, err)
 		}
 	}
 	return out
+}
+
+func (c *Controller) sendOne(ctx context.Context, now time.Time, a store.Action, from store.ActionState, reason string, price float64) error {
+	a, err := c.cfg.Store.Transition(ctx, a.ID, from, store.Dispatched, now, reason, "")
+	if err != nil {
+		c.reload(ctx)
+		return fmt.Errorf("dispatch: %w", err)
+	}
+	c.mu.Lock()
+	c.open[a.Target] = a
+	c.mu.Unlock()
+	fm := c.cfg.Fleet[c.byID[a.Target]]
+	cctx, cancel := context.WithTimeout(ctx, 2*c.cfg.PollTimeout)
+	var outcome miner.Outcome
+	var serr error
+	switch a.Command {
+	case CmdSleep:
+		outcome, serr = fm.Miner.Sleep(cctx)
+	case CmdWake:
+		outcome, serr = fm.Miner.Wake(cctx)
+	default:
+		serr = fmt.Errorf("unknown command %q", a.Command)
+	}
+	cancel()
+	detail := "sent; awaiting telemetry"
+	var out []error
+	switch {
+	case serr != nil:
+		detail = "send failed: " + serr.Error()
+		na, err := c.cfg.Store.Transition(ctx, a.ID, store.Dispatched, store.Drifted, c.cfg.Now(), "send failed", serr.Error())
+		if err != nil {
+			out = append(out, fmt.Errorf("%s: %w", a.ID, err))
+		} else {
+			c.mu.Lock()
+			c.open[a.Target] = na
+			c.counters.Drifted++
+			c.mu.Unlock()
+		}
+	case outcome == miner.AlreadyDone:
+		detail = "firmware already in state; nothing sent; awaiting telemetry"
+	default:
+		c.mu.Lock()
+		c.counters.Sent++
+		c.mu.Unlock()
+	}
+	if err := c.audit(ctx, now, a, "dispatch "+a.Command, reason, price, detail); err != nil {
+		out = append(out, err)
+	}
+	return errors.Join(out...)
 }
 
 func (c *Controller) audit(ctx context.Context, now time.Time, a store.Action, action, reason string, price float64, detail ...string) error {

@@ -49,18 +49,45 @@ func observe(r miner.Reading, err error, now time.Time) Observation {
 	return o
 }
 
-// poll reads every miner once.
+// poll reads the miners: all of them when a full sweep is due (every
+// FullPollEvery), otherwise only those with an action in flight, whose
+// telemetry confirms or drifts it. The others keep their last observation.
 func (c *Controller) poll(ctx context.Context, now time.Time) map[string]Observation {
-	obs := make([]Observation, len(c.units))
-	each(len(c.units), c.cfg.Concurrency, func(i int) {
+	c.mu.Lock()
+	full := c.lastFull.IsZero() || now.Sub(c.lastFull) >= c.cfg.FullPollEvery || len(c.obs) == 0
+	var idx []int
+	if full {
+		idx = make([]int, len(c.units))
+		for i := range idx {
+			idx[i] = i
+		}
+	} else {
+		for i, u := range c.units {
+			if _, ok := c.open[u.ID]; ok {
+				idx = append(idx, i)
+			}
+		}
+	}
+	out := make(map[string]Observation, len(c.units))
+	for k, o := range c.obs {
+		out[k] = o
+	}
+	c.mu.Unlock()
+	obs := make([]Observation, len(idx))
+	each(len(idx), c.cfg.Concurrency, func(j int) {
+		i := idx[j]
 		rctx, cancel := context.WithTimeout(ctx, c.cfg.PollTimeout)
 		defer cancel()
 		r, err := c.cfg.Fleet[i].Miner.Read(rctx)
-		obs[i] = observe(r, err, now)
+		obs[j] = observe(r, err, now)
 	})
-	out := make(map[string]Observation, len(obs))
-	for i, u := range c.units {
-		out[u.ID] = obs[i]
+	for j, i := range idx {
+		out[c.units[i].ID] = obs[j]
+	}
+	if full {
+		c.mu.Lock()
+		c.lastFull = now
+		c.mu.Unlock()
 	}
 	return out
 }

@@ -46,17 +46,21 @@ type Observation struct {
 // Reachable reports whether the miner answered its last poll.
 func (o Observation) Reachable() bool { return o.State != "" && o.State != StateOffline }
 
-// sleepConfirmed is the telemetry test for a sleep command: the miner says
-// it sleeps, or its hashrate stopped and its power fell to control-board
-// level (below a tenth of nameplate). A command ACK alone never counts.
+// sleepConfirmed is the telemetry test for a sleep command: the miner's
+// hashrate stopped (or it says it sleeps) and its power fell to
+// control-board level, below a tenth of nameplate. A command ACK alone
+// never counts.
 func sleepConfirmed(u Unit, o Observation) bool {
 	if !o.Reachable() {
 		return false
 	}
+	powerFell := o.PowerW < 0.1*u.NominalW // 0 when the firmware does not report power
 	if o.State == WantSleeping {
-		return true
+		// The firmware's sleep flag shows before the boards have powered
+		// down: wait for the power to fall too.
+		return powerFell
 	}
-	return o.HashrateTHs <= 0 && o.PowerW > 0 && o.PowerW < 0.1*u.NominalW
+	return o.HashrateTHs <= 0 && o.PowerW > 0 && powerFell
 }
 
 // wakeConfirmed is the telemetry test for a wake command: hashrate is back.
@@ -90,6 +94,9 @@ func (u Unit) jPerTH(o Observation) float64 {
 // expectedW is the power a miner will draw in state want.
 func (u Unit) expectedW(want string, o Observation) float64 {
 	if want == WantSleeping {
+		if o.State == WantSleeping && o.PowerW > 0 {
+			return o.PowerW
+		}
 		return u.SleepW
 	}
 	if o.State == WantHashing && o.PowerW > 0 {

@@ -6,6 +6,8 @@
 package dispatch
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -216,4 +218,22 @@ func LoadMW(s *site.Site, d *Decision) float64 {
 		}
 	}
 	return w / 1e6
+}
+
+// Online returns the online policies by name, in the order the backtest
+// table lists them.
+func Online() []Policy { return []Policy{AlwaysOn{}, Strike{}, Joule{}} }
+
+// ErrUnknownPolicy is returned by Lookup for a name no policy has.
+var ErrUnknownPolicy = errors.New("dispatch: unknown policy")
+
+// Lookup returns the online policy called name ("always-on", "strike",
+// "joule").
+func Lookup(name string) (Policy, error) {
+	for _, p := range Online() {
+		if p.Name() == name {
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownPolicy, name)
 }

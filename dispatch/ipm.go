@@ -147,9 +147,6 @@ func solveIPM(p *lp) (*ipmResult, error) {
 		mu /= float64(2 * n)
 		pinf, dinf := infNorm(rb)/(1+nb), math.Max(rcMax, ruMax)/(1+nc)
 		gap := math.Abs(pobj-dobj) / (1 + math.Abs(pobj))
-		if ipmTrace != nil {
-			ipmTrace(it, pinf, dinf, gap, mu)
-		}
 		if pinf < 1e-8 && dinf < 1e-8 && gap < 1e-7 {
 			return &ipmResult{x: x, obj: pobj * cs, dual: dobj * cs, iterations: it}, nil
 		}
@@ -214,9 +211,6 @@ func solveIPM(p *lp) (*ipmResult, error) {
 	}
 	return nil, ErrNotConverged
 }
-
-// ipmTrace, when set (by tests), sees every iteration's residuals.
-var ipmTrace func(it int, pinf, dinf, gap, mu float64)
 
 func infNorm(v []float64) float64 {
 	m := 0.0

@@ -228,6 +228,9 @@ func ForecastPrice(prices []float64, start time.Time, step, lookback time.Durati
 		return 0
 	}
 	last := prices[n-1]
+	if step <= 0 || step > time.Hour {
+		return last
+	}
 	perHour := int(time.Hour / step)
 	perDay := int(24 * time.Hour / step)
 	if perHour < 1 || perDay < 1 || n < perDay {
@@ -240,8 +243,10 @@ func ForecastPrice(prices []float64, start time.Time, step, lookback time.Durati
 	tail := prices[n-m:]
 	// Bins are UTC hours; tail[i] starts at start-(m-i)*step.
 	first := start.Add(-time.Duration(m) * step)
-	hour0 := int(first.Unix()/int64(step/time.Second)) % perDay
-	var sum, cnt [24]float64
+	slot0 := int(first.Unix()/int64(step/time.Second)) % perDay
+	if slot0 < 0 {
+		slot0 += perDay
+	}
 	clip := func(v float64) float64 {
 		if v < -50 {
 			return -50
@@ -251,24 +256,37 @@ func ForecastPrice(prices []float64, start time.Time, step, lookback time.Durati
 		}
 		return v
 	}
-	bin := func(i int) int { return ((hour0 + i) % perDay) / perHour % 24 }
-	for i, v := range tail {
-		b := bin(i)
+	var sum, cnt [24]float64
+	slot := slot0
+	for _, v := range tail {
+		b := slot / perHour % 24
 		sum[b] += clip(v)
 		cnt[b]++
-	}
-	mean := func(b int) float64 {
-		if cnt[b] == 0 {
-			return last
+		if slot++; slot == perDay {
+			slot = 0
 		}
-		return sum[b] / cnt[b]
+	}
+	binNow := slot / perHour % 24
+	var mean [24]float64
+	for b := range mean {
+		mean[b] = last
+		if cnt[b] > 0 {
+			mean[b] = sum[b] / cnt[b]
+		}
 	}
 	var sxy, sxx float64
+	slot = slot0
+	prev := clip(tail[0]) - mean[slot/perHour%24]
+	binLast := slot / perHour % 24
 	for i := 1; i < m; i++ {
-		x := clip(tail[i-1]) - mean(bin(i-1))
-		y := clip(tail[i]) - mean(bin(i))
-		sxy += x * y
-		sxx += x * x
+		if slot++; slot == perDay {
+			slot = 0
+		}
+		binLast = slot / perHour % 24
+		y := clip(tail[i]) - mean[binLast]
+		sxy += prev * y
+		sxx += prev * prev
+		prev = y
 	}
 	// Without variation to learn from (deviations under $1/MWh), the last
 	// price is the best guess.
@@ -276,5 +294,5 @@ func ForecastPrice(prices []float64, start time.Time, step, lookback time.Durati
 	if sxx > float64(m) {
 		phi = math.Max(0, math.Min(1, sxy/sxx))
 	}
-	return mean(bin(m)) + phi*(last-mean(bin(m-1)))
+	return mean[binNow] + phi*(last-mean[binLast])
 }

@@ -200,6 +200,9 @@ func TestForecastPrice(t *testing.T) {
 	if got := ForecastPrice(flat, start, step, 7*24*time.Hour); math.Abs(got-30) > 1e-9 {
 		t.Errorf("flat history: forecast %.3f, want 30", got)
 	}
+	if got := ForecastPrice(flat, start, 0, time.Hour); got != 30 {
+		t.Errorf("zero step: forecast %.3f, want the last price", got)
+	}
 	if got := ForecastPrice(nil, start, step, time.Hour); got != 0 {
 		t.Errorf("no history: forecast %.3f, want 0", got)
 	}

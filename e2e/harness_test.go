@@ -122,7 +122,7 @@ func (h *harness) open(tierOf []int) {
 		t.Fatal(err)
 	}
 	h.ctrl, err = controller.New(h.ctx, controller.Config{Site: h.site, Fleet: fleet, Store: st, Now: h.fleet.Now,
-		Feeds: feed.Set{Price: h.price, Hashprice: h.hash, PriceMaxAge: 30 * time.Minute, HashMaxAge: 48 * time.Hour, FailSafeMode: h.fsMode},
+		Feeds:       feed.Set{Price: h.price, Hashprice: h.hash, PriceMaxAge: 30 * time.Minute, HashMaxAge: 48 * time.Hour, FailSafeMode: h.fsMode},
 		ManualPrice: h.price, ManualHashprice: h.hash, Step: 5 * time.Minute, Params: h.params})
 	if err != nil {
 		t.Fatal(err)

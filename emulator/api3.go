@@ -90,6 +90,7 @@ func (f *Fleet) serveAPI3(n *node, c net.Conn) {
 	if err != nil {
 		return
 	}
+	n.requests.Add(1)
 	reply := n.api3Reply(body)
 	_ = c.SetWriteDeadline(time.Now().Add(connTimeout))
 	_, _ = c.Write(appendFrame(nil, reply))

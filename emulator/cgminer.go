@@ -205,6 +205,7 @@ func (f *Fleet) serveCGMiner(n *node, c net.Conn) {
 	if err != nil {
 		return
 	}
+	n.requests.Add(1)
 	reply := n.cgReply(raw)
 	_ = c.SetWriteDeadline(time.Now().Add(connTimeout))
 	_, _ = c.Write(reply)

@@ -2,10 +2,12 @@ package emulator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"net"
+	"net/netip"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -143,5 +145,47 @@ func TestPortFallback(t *testing.T) {
 	}
 	if p := f.Miner(1).CGMiner.Port(); p != 4028 {
 		t.Fatalf("miner 1 on port %d, want 4028 (only miner 0's was taken)", p)
+	}
+}
+
+func TestSharedListeners(t *testing.T) {
+	f := startFleet(t, Config{Count: 8, Seed: 4, Net: testNet(214), Listen: ListenShared, FreePorts: true})
+	if f.ListenModeInUse() != ListenShared {
+		t.Fatal("shared mode not in use")
+	}
+	for _, m := range f.Miners() {
+		v := cgReplyJSON(t, f, m.Index, "version")
+		ver := v["VERSION"].([]any)[0].(map[string]any)
+		if ver["Type"] != m.Model {
+			t.Fatalf("%s (%s) answered as %v: routing by address is wrong", m.Name, m.Addr, ver["Type"])
+		}
+	}
+	for _, m := range f.Miners() {
+		if m.Firmware != Stock {
+			continue
+		}
+		resp, err := digestClient("root").Get("http://" + m.HTTP.String() + "/cgi-bin/get_system_info.cgi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var info map[string]string
+		_ = json.NewDecoder(resp.Body).Decode(&info)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || info["ipaddress"] != m.Addr.String() {
+			t.Fatalf("shared HTTP for %s: %d %v", m.Addr, resp.StatusCode, info)
+		}
+	}
+	// An address in the /16 that is no miner: accepted by the shared
+	// socket, then closed without a word.
+	stranger := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 214, 200, 200}), f.Miner(0).CGMiner.Port())
+	c, err := net.DialTimeout("tcp", stranger.String(), 5*time.Second)
+	if err == nil {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(c, "version")
+		b, _ := io.ReadAll(c)
+		c.Close()
+		if len(b) != 0 {
+			t.Fatalf("non-miner address answered %q", b)
+		}
 	}
 }

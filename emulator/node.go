@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jouleworks/joule/emulator/physics"
@@ -18,8 +19,9 @@ type node struct {
 	info MinerInfo
 	rng  *rand.Rand // sessions, salts, network stalls; not the physics
 
-	cmds CommandCounts
-	log  []Command
+	cmds     CommandCounts
+	log      []Command
+	requests atomic.Int64 // requests answered, every protocol
 
 	luxSession   string  // LuxOS: the one open session id
 	luxSessionAt float64 // LuxOS: when it was last used (simulated seconds)
@@ -217,3 +219,7 @@ func (f *Fleet) ResetCommands() {
 		n.mu.Unlock()
 	}
 }
+
+// Requests returns how many requests (reads and commands, every protocol)
+// miner i has answered, for tests that bound a poller's rate.
+func (f *Fleet) Requests(i int) int64 { return f.nodes[i].requests.Load() }

@@ -104,9 +104,9 @@ func restSetTarget(w http.ResponseWriter, r *http.Request, n *node) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	min, max := int64(n.m.SteadyPower(0.3)+1), int64(n.m.SteadyPower(1.2))
-	if *req.Watt < min || *req.Watt > max {
-		msg := "power target " + itoa64(*req.Watt) + " W outside " + itoa64(min) + "…" + itoa64(max) + " W"
+	lo, hi := int64(n.m.SteadyPower(0.3)+1), int64(n.m.SteadyPower(1.2))
+	if *req.Watt < lo || *req.Watt > hi {
+		msg := "power target " + itoa64(*req.Watt) + " W outside " + itoa64(lo) + "…" + itoa64(hi) + " W"
 		n.record(Command{Kind: CmdPowerTarget, Protocol: "rest", Wire: "PUT /api/v1/performance/power-target", Param: itoa64(*req.Watt), Refused: msg})
 		writeJSON(w, http.StatusBadRequest, restError{restInvalidArgument, msg})
 		return

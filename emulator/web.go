@@ -30,6 +30,7 @@ func (f *Fleet) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !f.gateHTTP(n, w) {
 		return
 	}
+	n.requests.Add(1)
 	r = r.WithContext(context.WithValue(r.Context(), nodeKey{}, n))
 	if n.info.Firmware == Braiins {
 		f.restMux().ServeHTTP(w, r)

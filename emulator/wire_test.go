@@ -175,6 +175,9 @@ func TestLuxOSSessionControl(t *testing.T) {
 	if l, _, _ := status(t, cgReplyJSON(t, f, i, "logoff|"+sid)); l != "S" {
 		t.Fatal("logoff failed")
 	}
+	if got := f.Requests(i); got != 9 {
+		t.Fatalf("Requests = %d, want 9", got)
+	}
 	c := f.Commands(i)
 	if c.Sleep != 2 || c.Wake != 1 || c.Profile != 1 || c.Repeats != 1 || c.Refused != 1 {
 		t.Fatalf("LuxOS counters %+v, want sleep 2 (1 repeat), wake 1, profile 1, refused 1", c)

@@ -2,6 +2,7 @@ package miner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -186,7 +187,18 @@ func (w *whatsminer) Read(ctx context.Context) (Reading, error) {
 	}
 	wg.Wait()
 	if errs[0] != nil {
-		return Reading{}, errs[0]
+		var ae *APIError
+		if errors.As(errs[0], &ae) {
+			return Reading{}, errs[0]
+		}
+		// API v3 is off by default on many Whatsminers; btminer's 4028
+		// API still reads.
+		r, sleep, err := w.readCG(ctx, "summary", "devs")
+		if err != nil {
+			return Reading{}, fmt.Errorf("%w (and 4028: %v)", errs[0], err)
+		}
+		w.finish(&r, sleep)
+		return r, nil
 	}
 	r := w.newReading()
 	var pools map[string]any

@@ -35,6 +35,18 @@ func fromCGMiner(r *Reading, rs map[string]*Response) (sleeping bool) {
 		if pl := floatOf(s, "Power Limit"); pl > 0 {
 			r.PowerLimitW = pl
 		}
+		// btminer (Whatsminer on 4028) reports these in its summary.
+		if v, ok := Lookup(s, "Factory GHS"); ok {
+			r.HashrateIdealTHs, _ = hashValue("GHS", v)
+		}
+		r.InletC = floatOf(s, "Env Temp")
+		r.ChipMaxC = floatOf(s, "Chip Temp Max")
+		for _, k := range []string{"Fan Speed In", "Fan Speed Out"} {
+			if v, ok := Lookup(s, k); ok {
+				f, _ := Float(v)
+				r.FansRPM = append(r.FansRPM, f)
+			}
+		}
 	}
 	if st := rs["stats"]; st != nil {
 		sleeping = statsInto(r, st.Section("STATS"))
@@ -103,22 +115,28 @@ func hashTHs(m map[string]any, keys ...string) float64 {
 		if !ok {
 			continue
 		}
-		f, _, scaled, ok := Quantity(v)
-		if !ok {
-			continue
-		}
-		switch {
-		case scaled:
-			return f / 1e12
-		case strings.HasPrefix(strings.ToUpper(k), "MHS"):
-			return f / 1e6
-		case strings.HasPrefix(strings.ToUpper(k), "THS"):
-			return f
-		default:
-			return f / 1e3
+		if th, ok := hashValue(k, v); ok {
+			return th
 		}
 	}
 	return 0
+}
+
+// hashValue converts one hashrate value of field key to TH/s.
+func hashValue(key string, v any) (float64, bool) {
+	f, _, scaled, ok := Quantity(v)
+	if !ok {
+		return 0, false
+	}
+	switch {
+	case scaled:
+		return f / 1e12, true
+	case strings.HasPrefix(strings.ToUpper(key), "MHS"):
+		return f / 1e6, true
+	case strings.HasPrefix(strings.ToUpper(key), "THS"):
+		return f, true
+	}
+	return f / 1e3, true
 }
 
 func floatOf(m map[string]any, keys ...string) float64 {
@@ -147,20 +165,57 @@ func strOf(m map[string]any, keys ...string) string {
 	return ""
 }
 
-// numbered collects keys prefix<N> (N a positive integer) of m by N.
-func numbered(m map[string]any, prefix string) map[int]any {
-	out := map[int]any{}
+// numberedKeys indexes the keys of m that end in a number, such as
+// chain_rate6, temp2_1 or fan5, by name and number: stats carries a dozen
+// such families and reading them through one pass beats a scan per key.
+type numberedKeys map[string]map[int]any
+
+func indexNumbered(m map[string]any) numberedKeys {
+	ix := numberedKeys{}
 	for k, v := range m {
-		if !strings.HasPrefix(k, prefix) {
+		j := len(k)
+		for j > 0 && k[j-1] >= '0' && k[j-1] <= '9' {
+			j--
+		}
+		if j == len(k) || j == 0 || len(k)-j > 2 {
 			continue
 		}
-		n, err := strconv.Atoi(k[len(prefix):])
-		if err != nil || n <= 0 || n > 64 {
+		n, err := strconv.Atoi(k[j:])
+		if err != nil || n <= 0 {
 			continue
 		}
-		out[n] = v
+		name := k[:j]
+		if ix[name] == nil {
+			ix[name] = map[int]any{}
+		}
+		ix[name][n] = v
 	}
-	return out
+	return ix
+}
+
+// get returns the first present value of name<i> for the names given.
+func (ix numberedKeys) get(i int, names ...string) (any, string, bool) {
+	for _, name := range names {
+		if v, ok := ix[name][i]; ok {
+			return v, name, true
+		}
+	}
+	return nil, "", false
+}
+
+func (ix numberedKeys) float(i int, names ...string) float64 {
+	v, _, _ := ix.get(i, names...)
+	f, _ := Float(v)
+	return f
+}
+
+func (ix numberedKeys) hash(i int, names ...string) float64 {
+	v, name, ok := ix.get(i, names...)
+	if !ok {
+		return 0
+	}
+	th, _ := hashValue(name, v)
+	return th
 }
 
 func sortedKeys(m map[int]any) []int {
@@ -218,7 +273,8 @@ func statsInto(r *Reading, elems []map[string]any) (sleeping bool) {
 	// Fans: fan1..fanN, on S19-era firmware numbered from fan5 with
 	// zero placeholders before them. Keep fan_num of them, dropping leading
 	// placeholders, but keep a real fan that reads 0 (stopped).
-	fans := numbered(board, "fan")
+	ix := indexNumbered(board)
+	fans := ix["fan"]
 	keys := sortedKeys(fans)
 	n := int(intOf(board, "fan_num"))
 	for len(keys) > n && n > 0 {
@@ -238,7 +294,7 @@ func statsInto(r *Reading, elems []map[string]any) (sleeping bool) {
 	// Boards: one per chain index that has any chain data.
 	idx := map[int]bool{}
 	for _, p := range []string{"chain_acn", "chain_rate", "chain_acs", "temp_chip", "temp_pcb"} {
-		for k := range numbered(board, p) {
+		for k := range ix[p] {
 			idx[k] = true
 		}
 	}
@@ -250,29 +306,27 @@ func statsInto(r *Reading, elems []map[string]any) (sleeping bool) {
 	var inlet, outlet []float64
 	r.Boards = r.Boards[:0]
 	for _, i := range order {
-		si := strconv.Itoa(i)
 		b := Board{Index: i}
-		b.HashrateTHs = hashTHs(board, "chain_rate"+si)
-		b.IdealTHs = hashTHs(board, "chain_rateideal"+si, "chain_rate_ideal"+si)
-		b.ChipsFound = int(intOf(board, "chain_acn"+si))
-		if acs := strOf(board, "chain_acs"+si); acs != "" {
-			ok, bad := ChipMap(acs)
-			b.ChipsBad = bad
-			b.ChipsExpected = ok + bad
-			if b.ChipsFound == 0 && ok > 0 {
-				b.ChipsFound = ok
+		b.HashrateTHs = ix.hash(i, "chain_rate")
+		b.IdealTHs = ix.hash(i, "chain_rateideal", "chain_rate_ideal")
+		b.ChipsFound = int(ix.float(i, "chain_acn"))
+		if v, _, ok := ix.get(i, "chain_acs"); ok {
+			if acs, _ := String(v); acs != "" {
+				ok, bad := ChipMap(acs)
+				b.ChipsBad = bad
+				b.ChipsExpected = ok + bad
+				if b.ChipsFound == 0 && ok > 0 {
+					b.ChipsFound = ok
+				}
 			}
 		}
-		b.HWErrors = intOf(board, "chain_hw"+si)
-		b.FreqMHz = floatOf(board, "freq"+si, "freq_avg"+si, "chain_freq"+si)
-		if v, ok := Lookup(board, "temp_chip"+si); ok {
-			b.ChipTempsC = Dashed(v)
-		} else if v, ok := Lookup(board, "temp2_"+si); ok {
+		hw, _ := Int(ix["chain_hw"][i])
+		b.HWErrors = hw
+		b.FreqMHz = ix.float(i, "freq", "freq_avg", "chain_freq")
+		if v, _, ok := ix.get(i, "temp_chip", "temp2_"); ok {
 			b.ChipTempsC = Dashed(v)
 		}
-		if v, ok := Lookup(board, "temp_pcb"+si); ok {
-			b.PCBTempsC = Dashed(v)
-		} else if v, ok := Lookup(board, "temp"+si); ok {
+		if v, _, ok := ix.get(i, "temp_pcb", "temp"); ok {
 			b.PCBTempsC = Dashed(v)
 		}
 		if isPlaceholder(b) {
@@ -293,7 +347,7 @@ func statsInto(r *Reading, elems []map[string]any) (sleeping bool) {
 	r.InletC = meanNonZero(inlet)
 	r.OutletC = meanNonZero(outlet)
 	if r.ChipMaxC == 0 {
-		for _, v := range numbered(board, "temp2_") {
+		for _, v := range ix["temp2_"] {
 			for _, c := range Dashed(v) {
 				r.ChipMaxC = max(r.ChipMaxC, c)
 			}

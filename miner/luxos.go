@@ -17,9 +17,20 @@ type luxOS struct{ *base }
 var _ Miner = (*luxOS)(nil)
 
 func (l *luxOS) Read(ctx context.Context) (Reading, error) {
-	r, sleep, err := l.readCG(ctx, "summary", "stats", "power")
+	rs, err := l.cg.Multi(ctx, l.pollCommands("summary", "stats", "power", "config")...)
 	if err != nil {
-		return r, err
+		return Reading{}, err
+	}
+	r := l.newReading()
+	sleep := fromCGMiner(&r, rs)
+	if c := first(rs, "config", "CONFIG"); c != nil {
+		// LuxOS names its profile and curtail mode in config.
+		if p := strOf(c, "Profile"); p != "" {
+			r.Profile = p
+		}
+		if strings.EqualFold(strOf(c, "CurtailMode"), "sleep") {
+			sleep = true
+		}
 	}
 	l.finish(&r, sleep)
 	return r, nil

@@ -230,16 +230,21 @@ func makeOf(model string) string {
 // readCG polls the given cgminer commands, plus pools unless Options.Light,
 // as one multi-command request (or parallel singles where refused).
 func (b *base) readCG(ctx context.Context, cmds ...string) (Reading, bool, error) {
-	if !b.opt.Light {
-		cmds = append(cmds, "pools")
-	}
-	rs, err := b.cg.Multi(ctx, cmds...)
+	rs, err := b.cg.Multi(ctx, b.pollCommands(cmds...)...)
 	if err != nil {
 		return Reading{}, false, err
 	}
 	r := b.newReading()
 	sleep := fromCGMiner(&r, rs)
 	return r, sleep, nil
+}
+
+// pollCommands adds pools to cmds unless Options.Light.
+func (b *base) pollCommands(cmds ...string) []string {
+	if b.opt.Light {
+		return cmds
+	}
+	return append(cmds, "pools")
 }
 
 // unsupported is the error for a command a firmware cannot do.

@@ -65,10 +65,13 @@ var readingCases = []struct {
 	},
 	{
 		name: "LuxOS S19 XP", dialect: DialectLuxOS, multi: true,
-		files: map[string]string{"summary": "luxos_summary.json", "stats": "luxos_stats.json", "pools": "s19jpro_pools.json", "power": "luxos_power.json"},
+		files: map[string]string{"summary": "luxos_summary.json", "stats": "luxos_stats.json", "pools": "s19jpro_pools.json", "power": "luxos_power.json", "config": "luxos_config.json"},
 		check: func(t *testing.T, r Reading) {
 			approx(t, "hashrate", r.HashrateTHs, 139.8705)
 			approx(t, "power", r.PowerW, 3010)
+			if r.Profile != "-2" {
+				t.Errorf("profile = %q, want -2 (from config)", r.Profile)
+			}
 			if r.PowerEstimated {
 				t.Error("LuxOS measures power; PowerEstimated set")
 			}
@@ -248,4 +251,24 @@ func FuzzReading(f *testing.F) {
 			fromWhatsminer(&w, msg, msg, msg)
 		}
 	})
+}
+
+// BenchmarkDecodeStats is the client's per-reply cost on the biggest poll
+// reply: a bmminer stats reply (with its `}{` quirk) decoded and read.
+//
+//	go test ./miner -run '^$' -bench DecodeStats
+func BenchmarkDecodeStats(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "s19jpro_stats.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		resp, err := parseReply("stats", raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var r Reading
+		fromCGMiner(&r, map[string]*Response{"stats": resp})
+	}
 }

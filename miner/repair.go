@@ -371,23 +371,18 @@ func isNaNOrInf(f float64) bool {
 // Decode repairs in and decodes it into generic JSON values, numbers kept as
 // json.Number so that large counters lose no precision.
 func Decode(in []byte) (map[string]any, Damage, error) {
-	var (
-		fixed []byte
-		dmg   Damage
-		err   error
-	)
-	// Most replies need nothing but the trailing NUL dropped; checking
-	// validity is cheaper than rewriting.
-	if trimmed := bytes.TrimRight(in, "\x00 \t\r\n"); json.Valid(trimmed) {
-		fixed = trimmed
-	} else if fixed, dmg, err = Repair(in); err != nil {
-		return nil, dmg, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(fixed))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, dmg, fmt.Errorf("decode repaired reply: %w", err)
+	var dmg Damage
+	// Most replies need nothing but the trailing NUL dropped; parsing them
+	// as they are is cheaper than rewriting them first.
+	v, err := parseJSON(bytes.TrimRight(in, "\x00 \t\r\n"))
+	if err != nil {
+		var fixed []byte
+		if fixed, dmg, err = Repair(in); err != nil {
+			return nil, dmg, err
+		}
+		if v, err = parseJSON(fixed); err != nil {
+			return nil, dmg, fmt.Errorf("decode repaired reply: %w", err)
+		}
 	}
 	m, ok := v.(map[string]any)
 	if !ok {

@@ -1,9 +1,12 @@
 package miner
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -86,5 +89,30 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Repair(%q) = %q, not valid JSON", in, out)
 		}
 		_, _, _ = Decode(in)
+		if _, err := parseJSON(in); err == nil && !json.Valid(in) {
+			t.Fatalf("parseJSON accepted %q, which is not valid JSON", in)
+		}
+		// parseJSON must agree with encoding/json on every valid input.
+		for _, doc := range [][]byte{out, in} {
+			if !json.Valid(doc) {
+				continue
+			}
+			got, err := parseJSON(doc)
+			if err != nil {
+				if strings.Contains(err.Error(), "nesting") {
+					continue
+				}
+				t.Fatalf("parseJSON(%q): %v, but it is valid JSON", doc, err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(doc))
+			dec.UseNumber()
+			var want any
+			if err := dec.Decode(&want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("parseJSON(%q) = %#v, encoding/json gives %#v", doc, got, want)
+			}
+		}
 	})
 }

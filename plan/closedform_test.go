@@ -133,7 +133,7 @@ func TestGBMMean(t *testing.T) {
 	const n = 20_000
 	var sum float64
 	for p := 0; p < n; p++ {
-		m.draw(s, 3, p)
+		m.draw(s, 3, p, allStrategies)
 		sum += math.Exp(s.lp[m.T-1])
 	}
 	mean := sum / n
@@ -197,7 +197,7 @@ func TestSwitchRuleHasNoLookAhead(t *testing.T) {
 	}
 	s := m.newScratch()
 	for p := 0; p < 50; p++ {
-		m.draw(s, 9, p)
+		m.draw(s, 9, p, allStrategies)
 		for _, k := range []int{0, 5, 30, 100} {
 			d1, t1 := m.decide(s, k, m.newFleet())
 			for i := k + 1; i < m.T; i++ {
@@ -209,7 +209,7 @@ func TestSwitchRuleHasNoLookAhead(t *testing.T) {
 			if d1 != d2 || t1 != t2 {
 				t.Fatalf("path %d month %d: decision changed with the future (%v %v → %v %v)", p, k, d1, t1, d2, t2)
 			}
-			m.draw(s, 9, p)
+			m.draw(s, 9, p, allStrategies)
 		}
 	}
 }
@@ -284,5 +284,36 @@ func TestQuantile(t *testing.T) {
 	}
 	if got := quantile([]float64{0, 10}, 0.25); got != 2.5 {
 		t.Fatalf("quantile interpolation = %v, want 2.5", got)
+	}
+}
+
+// The tornado skips strategies a lever cannot move; recomputing every
+// strategy must give the same numbers.
+func TestTornadoSkipsOnlyUnaffectedStrategies(t *testing.T) {
+	c := Defaults()
+	c.HorizonYears = 4
+	ctx := context.Background()
+	rows, err := tornado(ctx, c, nil, 3, 30, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		var l lever
+		for _, x := range levers {
+			if x.key == row.Input {
+				l = x
+			}
+		}
+		cc := c
+		*l.field(&cc) = row.Low
+		full, err := meanNPV(ctx, cc, nil, 3, 30, allStrategies, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range Strategies {
+			if got, want := row.NPVPerWLo[s.String()], full[s]/1e6; got != want {
+				t.Errorf("%s low, %s: tornado %v, full recompute %v", row.Input, s, got, want)
+			}
+		}
 	}
 }

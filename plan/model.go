@@ -63,17 +63,14 @@ type model struct {
 	v   []float64 // v[k] = (1+r)^(−k/12), k = 0..T
 
 	// Mining.
-	rewardBTC  []float64 // network BTC per month (subsidy + fees)
-	baseLogH   []float64 // equilibrium log hashrate at the start price
-	fleetEff   []float64 // J/TH of the fleet in month k if every refresh is made (switch estimates)
-	refreshCap []float64 // ASIC capex at the start of month k if every refresh is made
-	firstDue   int       // month the first refresh falls due
-	newEff     []float64 // J/TH of a new ASIC bought in month k
-	newCap     []float64 // capex per MW of new ASICs bought in month k
-	// Refresh rule lookups: revenue weight u·B_i·(1−pool)·e^{−g·i} summed
-	// (discounted) over a new fleet's life from month k, and its exit-window
-	// part (undiscounted).
-	asicRW, asicWW []float64
+	rewardBTC []float64 // network BTC per month (subsidy + fees)
+	baseLogH  []float64 // equilibrium log hashrate at the start price
+	firstDue  int       // month the first refresh falls due
+	newEff    []float64 // J/TH of a new ASIC bought in month k
+	newCap    []float64 // capex per MW of new ASICs bought in month k
+	// Forecast lookups: revenue per (J/TH)⁻¹ at forecast price/hashrate 1,
+	// u·B_i·(1−pool)·fcst[i], and the expected power bill u·730.5·E[p_i].
+	fcstRev, fcstPower []float64
 	// fcst[i] is the operator's forecast shape of BTC price over network
 	// hashrate: x_i = x_k · fcst[i]/fcst[k]. Price grows at the drift, the
 	// network follows it and the block reward with the price elasticity β
@@ -88,9 +85,7 @@ type model struct {
 	leaseCapex float64
 	leaseNOI   []float64
 	hpcCapex   float64
-	hpcGPUs    float64   // GPUs per site MW
-	hpcRent    []float64 // base $/GPU-h (before the market multiplier), 0 in downtime
-	hpcGPUCap  []float64 // GPU capex at the start of month j after conversion start
+	hpcGPUs    float64 // GPUs per site MW
 	hpcDown    int
 	hpcLife    int       // months per GPU cohort
 	hpcRate    []float64 // base $/GPU-h of a cohort by age in months
@@ -140,9 +135,6 @@ func newModel(cfg Config, daily []float64) (*model, error) {
 	}
 
 	f := cfg.Fleet
-	m.fleetEff = make([]float64, T)
-	m.refreshCap = make([]float64, T)
-	eff := f.EfficiencyJPerTH
 	first := f.LifeMonths - f.AgeMonths
 	if first < 0 {
 		first = 0
@@ -153,12 +145,12 @@ func newModel(cfg Config, daily []float64) (*model, error) {
 	for k := 0; k < T; k++ {
 		m.newEff[k] = f.RefreshEfficiencyJPerTH * math.Exp(gain*float64(k))
 		m.newCap[k] = f.RefreshCapexPerTH * math.Exp(gain*float64(k)) * 1e6 / m.newEff[k]
-		if k >= first && (k-first)%f.LifeMonths == 0 {
-			eff = m.newEff[k]
-			m.refreshCap[k] = m.newCap[k]
-		}
-		m.fleetEff[k] = eff
 	}
+	m.powerMean = make([]float64, T)
+	for k := 0; k < T; k++ {
+		m.powerMean[k] = cfg.Power.PricePerMWh * math.Pow(1+cfg.Power.Escalator, float64(k/12))
+	}
+
 	m.fcst = make([]float64, T)
 	beta := cfg.Network.PriceElasticity
 	for i := 0; i < T; i++ {
@@ -168,20 +160,10 @@ func newModel(cfg Config, daily []float64) (*model, error) {
 		}
 		m.fcst[i] = math.Exp(lf)
 	}
-	m.asicRW, m.asicWW = make([]float64, T), make([]float64, T)
-	for k := 0; k < T; k++ {
-		for i := k; i < T && i < k+f.LifeMonths; i++ {
-			w := f.Uptime * m.rewardBTC[i] * (1 - f.PoolFee) * m.fcst[i]
-			m.asicRW[k] += w * m.v[i+1]
-			if i >= T-12 {
-				m.asicWW[k] += w
-			}
-		}
-	}
-
-	m.powerMean = make([]float64, T)
-	for k := 0; k < T; k++ {
-		m.powerMean[k] = cfg.Power.PricePerMWh * math.Pow(1+cfg.Power.Escalator, float64(k/12))
+	m.fcstRev, m.fcstPower = make([]float64, T), make([]float64, T)
+	for i := 0; i < T; i++ {
+		m.fcstRev[i] = f.Uptime * m.rewardBTC[i] * (1 - f.PoolFee) * m.fcst[i]
+		m.fcstPower[i] = f.Uptime * HoursPerMonth * m.powerMean[i]
 	}
 
 	if cfg.BTC.Model == "bootstrap" {
@@ -205,8 +187,6 @@ func newModel(cfg Config, daily []float64) (*model, error) {
 	m.hpcCapex = h.ConversionCapexPerMW * it
 	m.hpcGPUs = h.GPUsPerMW * it
 	m.hpcDown = h.DowntimeMonths
-	m.hpcRent = make([]float64, T)
-	m.hpcGPUCap = make([]float64, T)
 	life := int(math.Round(h.LifeYears * 12))
 	if life < 1 {
 		life = 1
@@ -215,13 +195,6 @@ func newModel(cfg Config, daily []float64) (*model, error) {
 	m.hpcRate = make([]float64, life)
 	for a := range m.hpcRate {
 		m.hpcRate[a] = math.Max(h.RentFloorPerGPUHour, h.RentPerGPUHour*math.Pow(1-h.RentDeclinePerYear, float64(a)/12))
-	}
-	for j := h.DowntimeMonths; j < T; j++ {
-		age := (j - h.DowntimeMonths) % life
-		if age == 0 {
-			m.hpcGPUCap[j] = m.hpcGPUs * h.GPUCapex
-		}
-		m.hpcRent[j] = m.hpcRate[age]
 	}
 	m.cohortRev, m.cohortCost = make([]float64, T), make([]float64, T)
 	m.cohortWinRev, m.cohortWinCost = make([]float64, T), make([]float64, T)

@@ -38,7 +38,12 @@ type pathResult struct {
 // every input variant sees the same draws (common random numbers). All
 // three innovations are drawn every month even when a volatility is zero,
 // so changing one input never shifts another's stream.
-func (m *model) draw(s *scratch, seed uint64, p int) {
+//
+// mask names the strategies about to be valued: the price/hashrate ratio
+// (mining, switch) and the GPU rent level (HPC, switch) are only
+// exponentiated when needed, which halves the cost of one-strategy
+// breakeven searches without touching the random streams.
+func (m *model) draw(s *scratch, seed uint64, p int, mask uint8) {
 	s.pcg.Seed(seed, uint64(p))
 	c := m.cfg
 	T := m.T
@@ -51,6 +56,8 @@ func (m *model) draw(s *scratch, seed uint64, p int) {
 	spot := c.Power.Model == "spot"
 	beta, lam := c.Network.PriceElasticity, c.Network.AdjustmentPerMonth
 
+	needPH := mask&(1<<Mine|1<<Switch) != 0
+	needGM := mask&(1<<HPC|1<<Switch) != 0
 	s.lp[0] = math.Log(c.BTC.PriceUSD)
 	s.lh[0] = math.Log(c.Network.HashrateEH)
 	lg := 0.0
@@ -68,12 +75,16 @@ func (m *model) draw(s *scratch, seed uint64, p int) {
 			s.lh[k] = s.lh[k-1] + lam*(target-s.lh[k-1])
 		}
 		z := s.rng.NormFloat64()
-		s.gm[k] = math.Exp(lg)
+		if needGM {
+			s.gm[k] = math.Exp(lg)
+		}
 		s.pw[k] = m.powerMean[k]
 		if spot {
 			s.pw[k] *= math.Exp(ps*z - ps*ps/2)
 		}
-		s.ph[k] = math.Exp(s.lp[k] - s.lh[k])
+		if needPH {
+			s.ph[k] = math.Exp(s.lp[k] - s.lh[k])
+		}
 	}
 }
 
@@ -183,22 +194,51 @@ func (m *model) newFleet() fleetState {
 
 // refresh applies the ASIC refresh rule at the start of month k and
 // returns the capex paid. From the month a refresh falls due, new ASICs are
-// bought when the extra revenue they earn over their life (BTC price over
-// hashrate starting from its trailing 3-month mean and following the
-// forecast shape fcst, plus their share of the exit value) covers their cost;
+// bought when, on the forecast path (BTC price over hashrate starting from
+// its trailing 3-month mean and following fcst, expected power prices),
+// the operating cash flow they add over their life — shut-down rule
+// included, plus their share of the exit value — covers their cost;
 // otherwise the old fleet keeps running and the rule is asked again the
-// next month. Power and opex do not change: the site draws the same MW.
+// next month. The site draws the same MW either way.
 func (m *model) refresh(s *scratch, k int, fs *fleetState) float64 {
 	if k < fs.due || m.newEff[k] >= fs.eff {
 		return 0
 	}
-	gain := m.trailingX(s, k) / m.fcst[k] * (1/m.newEff[k] - 1/fs.eff) *
-		(m.asicRW[k] + m.cfg.Fleet.ExitMultiple*m.asicWW[k]*m.v[m.T])
-	if gain < m.newCap[k]*m.v[k] {
+	if m.refreshGain(m.trailingX(s, k)/m.fcst[k], k, fs.eff) < m.newCap[k]*m.v[k] {
 		return 0
 	}
 	fs.eff, fs.due = m.newEff[k], k+m.cfg.Fleet.LifeMonths
 	return m.newCap[k]
+}
+
+// refreshGain is the PV at month 0 of the operating cash flow new ASICs
+// bought at month k add over a fleet of efficiency eff, for the new
+// machines' life (cut at the horizon), on the forecast path with
+// price/hashrate z·fcst[i]. Months in the exit window count again at the
+// exit multiple.
+func (m *model) refreshGain(z float64, k int, eff float64) float64 {
+	f := &m.cfg.Fleet
+	credit := f.CurtailmentCreditPerMWYear / 12
+	end := min(k+f.LifeMonths, m.T)
+	var gain, win float64
+	for i := k; i < end; i++ {
+		d := m.forecastMargin(z, i, m.newEff[k], credit) - m.forecastMargin(z, i, eff, credit)
+		gain += d * m.v[i+1]
+		if i >= m.T-12 {
+			win += d
+		}
+	}
+	return gain + f.ExitMultiple*win*m.v[m.T]
+}
+
+// forecastMargin is month i's revenue − power + credit on the forecast
+// path for a fleet of efficiency eff, after the shut-down rule.
+func (m *model) forecastMargin(z float64, i int, eff, credit float64) float64 {
+	rev := z * m.fcstRev[i] / eff
+	if m.cfg.Fleet.ShutDownWhenUnprofitable && rev < m.fcstPower[i] {
+		return 0
+	}
+	return rev - m.fcstPower[i] + credit
 }
 
 // trailingX is the mean BTC price over network hashrate (USD per EH/s) of
@@ -360,7 +400,7 @@ type MonthFlow struct {
 
 // simulate values every strategy in mask on path p.
 func (m *model) simulate(s *scratch, seed uint64, p int, mask uint8, leaseNPV float64, rec *recorder) pathResult {
-	m.draw(s, seed, p)
+	m.draw(s, seed, p, mask)
 	r := pathResult{switchMonth: -1}
 	if mask&(1<<Mine) != 0 {
 		r.npv[Mine] = m.valueMine(s, rec)

@@ -20,14 +20,15 @@ func tiny() Config {
 	c.DiscountRate = 0.15
 	c.BTC.Volatility, c.BTC.Drift = 0, -2 // a collapsing price makes the switch convert part-way
 	c.Power.PricePerMWh = 20
-	c.Fleet.RefreshCapexPerTH = 2
+	c.Fleet.RefreshCapexPerTH = 0.2 // cheap enough that the month-6 refresh is made, the month-18 one declined
 	c.HPC.RentVolatility, c.Power.Volatility = 0, 0
 	c.Power.Escalator = 0.05
 	c.Network.StartHeight = 1_050_000 - 5*BlocksPerMonth - 700
 	c.Network.PriceElasticity, c.Network.AdjustmentPerMonth = 0.4, 0.3 // lags price: the fleet shuts down some months
 	c.Fleet.AgeMonths, c.Fleet.LifeMonths = 6, 12
 	c.Lease.DowntimeMonths, c.Lease.TermYears, c.Lease.RenewalRentFactor = 3, 1, 0.9
-	c.Lease.ConversionCapexPerMW, c.Lease.RentPerMWYear, c.Lease.ExitMultiple = 3e6, 1.4e6, 2
+	// A thin lease that the switch only takes once mining has deteriorated.
+	c.Lease.ConversionCapexPerMW, c.Lease.RentPerMWYear, c.Lease.ExitMultiple = 3e6, 0.32e6, 12
 	c.HPC.ConversionCapexPerMW, c.HPC.ExitMultiple = 5e6, 2
 	c.HPC.DowntimeMonths, c.HPC.LifeYears = 2, 1
 	c.HPC.RentDeclinePerYear, c.HPC.RentFloorPerGPUHour = 0.3, 1.5
@@ -70,9 +71,10 @@ func (s *sheet) v(k int) float64 { return math.Pow(1+s.c.DiscountRate, -float64(
 
 // mine fills months [0, until) with mining flows, letting the fleet
 // refresh only before month stop. A refresh due at month k is made when
-// the new ASICs' extra revenue over their life — BTC price over hashrate
-// from its mean of months k−2…k along the forecast shape, plus the exit
-// value's share — covers their cost; else it is asked again next month.
+// the margin the new ASICs add over their life — BTC price over hashrate
+// from its mean of months k−2…k along the forecast shape, expected power,
+// shut-down rule, plus the exit value's share — covers their cost; else it
+// is asked again next month.
 func (s *sheet) mine(until, stop int, op, capex []float64) {
 	f := s.c.Fleet
 	n := s.c.Network
@@ -96,15 +98,23 @@ func (s *sheet) mine(until, stop int, op, capex []float64) {
 				x += s.price[i] / s.hash[i]
 			}
 			x /= float64(k - lo + 1)
-			var rw, ww float64
+			// Forecast month-i margin of a fleet of efficiency e, shut-down rule included.
+			margin := func(i int, e float64) float64 {
+				rev := x / shape(k) * shape(i) * f.Uptime * s.rewd[i] * (1 - f.PoolFee) / e
+				power := f.Uptime * 730.5 * s.pw[i]
+				if f.ShutDownWhenUnprofitable && rev < power {
+					return 0
+				}
+				return rev - power + f.CurtailmentCreditPerMWYear/12
+			}
+			var gain float64
 			for i := k; i < s.T && i < k+f.LifeMonths; i++ {
-				w := f.Uptime * s.rewd[i] * (1 - f.PoolFee) * shape(i)
-				rw += w * s.v(i+1)
+				d := margin(i, newEff) - margin(i, eff)
+				gain += d * s.v(i+1)
 				if i >= s.T-12 {
-					ww += w
+					gain += f.ExitMultiple * d * s.v(s.T)
 				}
 			}
-			gain := x / shape(k) * (1/newEff - 1/eff) * (rw + f.ExitMultiple*ww*s.v(s.T))
 			if gain >= cost*s.v(k) {
 				eff, due, capex[k] = newEff, k+f.LifeMonths, cost
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sort"
+	"strings"
 )
 
 // lever is one tornado input: where it lives in Config and its low and high
@@ -12,6 +13,24 @@ type lever struct {
 	key    string
 	field  func(*Config) *float64
 	lo, hi func(x float64) float64
+}
+
+// affects is the set of strategies whose cash flows read the lever's
+// input; the others keep their base means exactly (same paths, same
+// inputs), so they are not recomputed.
+func (l lever) affects() uint8 {
+	const mining = 1<<Mine | 1<<Switch
+	switch strings.SplitN(l.key, ".", 2)[0] {
+	case "btc", "network", "fleet":
+		return mining
+	case "lease":
+		return 1<<Lease | 1<<Switch
+	case "hpc":
+		return 1<<HPC | 1<<Switch
+	case "power":
+		return mining | 1<<HPC
+	}
+	return allStrategies
 }
 
 func rel(f float64) func(float64) float64 { return func(x float64) float64 { return x * f } }
@@ -53,12 +72,19 @@ func tornado(ctx context.Context, cfg Config, daily []float64, seed uint64, n, w
 		x := *l.field(&cfg)
 		row := TornadoRow{Input: l.key, Base: x, Low: l.lo(x), High: l.hi(x),
 			NPVPerWLo: map[string]float64{}, NPVPerWHi: map[string]float64{}, BaseNPV: map[string]float64{}}
-		var ends [2][numStrategies]float64
+		ends := [2][numStrategies]float64{base, base}
+		mask := l.affects()
 		for i, v := range []float64{row.Low, row.High} {
 			c := cfg
 			*l.field(&c) = v
-			if ends[i], err = meanNPV(ctx, c, daily, seed, n, allStrategies, workers, pr); err != nil {
+			mean, err := meanNPV(ctx, c, daily, seed, n, mask, workers, pr)
+			if err != nil {
 				return nil, err
+			}
+			for s := range mean {
+				if mask&(1<<s) != 0 {
+					ends[i][s] = mean[s]
+				}
 			}
 		}
 		for _, s := range Strategies {

@@ -11,16 +11,18 @@ import "math"
 // efficiency gain), the GPU rent level held at today's M_k (a martingale,
 // so that is its expectation), power at its expected price:
 //
-//   - mine on: the fleet as it is, with the same shut-down and ASIC refresh
-//     rules as the mining strategy, plus the mining exit value;
+//   - mine on: the fleet as it is (no refresh: a refresh only adds value
+//     where the refresh rule expects it to, so leaving it out keeps the
+//     estimate a floor and O(T − k)), the shut-down rule, plus the mining
+//     exit value;
 //   - convert: mine for the decision lag (no refresh), then the lease or
 //     HPC (with its GPU refresh rule) from month c = k + lag, plus the
 //     target's exit value.
 //
 // It converts when the better conversion beats mining on by more than the
 // hurdle. The realised cash flows, not these estimates, are what the NPV
-// counts. Each estimate costs O(T − k), so a path that never converts costs
-// O(T²) — still a few microseconds.
+// counts. Each estimate costs O(T − k) without a transcendental call, so a
+// path that never converts costs O(T²) cheap steps.
 type switchTables struct {
 	lease []float64 // PV0 of lease flows (with exit) when conversion starts at c
 }
@@ -42,29 +44,17 @@ func (m *model) switchTables() switchTables {
 	return t
 }
 
-// estMine values mining months k … end−1 on the forecast path where
-// price/hashrate is z·fcst[i] in month i (z = x/fcst[k]): PV at month 0
-// (flows only) and the operating cash flow falling in the exit window.
-func (m *model) estMine(z float64, k, end int, fs fleetState, refresh bool) (pv, win float64) {
+// estMine values mining months k … end−1 with a fleet of efficiency eff
+// and no refresh on the forecast path where price/hashrate is z·fcst[i]
+// (z = x/fcst[k]): PV at month 0 of the flows, and the operating cash flow
+// falling in the exit window.
+func (m *model) estMine(z float64, k, end int, eff float64) (pv, win float64) {
 	f := &m.cfg.Fleet
 	opex, credit := f.OpexPerMWYear/12, f.CurtailmentCreditPerMWYear/12
-	lo := m.T - 12
 	for i := k; i < end; i++ {
-		capex := 0.0
-		if refresh && i >= fs.due && m.newEff[i] < fs.eff {
-			gain := z * (1/m.newEff[i] - 1/fs.eff) * (m.asicRW[i] + f.ExitMultiple*m.asicWW[i]*m.v[m.T])
-			if gain >= m.newCap[i]*m.v[i] {
-				fs.eff, fs.due, capex = m.newEff[i], i+f.LifeMonths, m.newCap[i]
-			}
-		}
-		rev := f.Uptime / fs.eff * z * m.fcst[i] * m.rewardBTC[i] * (1 - f.PoolFee)
-		power, cr := f.Uptime*HoursPerMonth*m.powerMean[i], credit
-		if f.ShutDownWhenUnprofitable && rev < power {
-			rev, power, cr = 0, 0, 0
-		}
-		op := rev - power - opex + cr
-		pv += op*m.v[i+1] - capex*m.v[i]
-		if i >= lo {
+		op := m.forecastMargin(z, i, eff, credit) - opex
+		pv += op * m.v[i+1]
+		if i >= m.T-12 {
 			win += op
 		}
 	}
@@ -112,9 +102,9 @@ func (m *model) decide(s *scratch, k int, fs fleetState) (bool, Strategy) {
 		return false, 0
 	}
 	z := m.trailingX(s, k) / m.fcst[k]
-	pv, win := m.estMine(z, k, T, fs, true)
+	pv, win := m.estMine(z, k, T, fs.eff)
 	mineOn := pv + m.cfg.Fleet.ExitMultiple*math.Max(0, win)*m.v[T]
-	lag, _ := m.estMine(z, k, c, fs, false)
+	lag, _ := m.estMine(z, k, c, fs.eff)
 
 	best, to := math.Inf(-1), Lease
 	target := m.cfg.Switch.Target

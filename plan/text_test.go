@@ -52,7 +52,7 @@ func TestSpotPowerMean(t *testing.T) {
 	const n = 20_000
 	sum := make([]float64, m.T)
 	for p := 0; p < n; p++ {
-		m.draw(s, 2, p)
+		m.draw(s, 2, p, allStrategies)
 		for k := range sum {
 			sum[k] += s.pw[k]
 		}

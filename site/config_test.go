@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -80,6 +81,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add("tiers: [{name: a, profiles: [{ths: .nan, w: .inf}]}]\ninterconnect_mw: 1")
 	f.Fuzz(func(t *testing.T, in string) {
+		if p := os.Getenv("FUZZLAST"); p != "" {
+			os.WriteFile(p+strconv.Itoa(os.Getpid()), []byte(in), 0o644)
+		}
 		s, err := Parse("fuzz.yaml", []byte(in))
 		if err == nil {
 			if p := s.Problems(); len(p) != 0 {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jouleworks/joule/api"
 	"github.com/jouleworks/joule/api/apitest"
+	"github.com/jouleworks/joule/feed"
 	"github.com/jouleworks/joule/internal/testenv"
 	"github.com/jouleworks/joule/web"
 )
@@ -24,9 +25,12 @@ const viewerTok = "viewer-0123456789abcdef0123456789abcdef"
 
 // site serves the dashboard and the API on one loopback server, backed by
 // the api fake's example site.
-func site(t *testing.T) *httptest.Server {
+func site(t *testing.T, modify ...func(*apitest.Example)) *httptest.Server {
 	t.Helper()
 	ex := apitest.NewExample(time.Now().UTC().Truncate(time.Minute))
+	for _, m := range modify {
+		m(ex)
+	}
 	s, err := api.New(api.Config{Site: ex.Site, History: ex.Hist, Tokens: []api.Token{{Name: "vera", Secret: viewerTok, Role: api.Viewer}}})
 	if err != nil {
 		t.Fatal(err)
@@ -168,24 +172,61 @@ func TestDashboardRenders(t *testing.T) {
 	}
 }
 
-// TestDashboardAsksForToken checks that without a token the page shows the
-// login form rather than failing silently.
-func TestDashboardAsksForToken(t *testing.T) {
+// browser starts headless Chromium with the flags CI uses.
+func browser(t *testing.T) context.Context {
+	t.Helper()
 	chromium := testenv.Tool(t, "chromium", "chromium-browser")
-	srv := site(t)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(chromium), chromedp.Headless,
 		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestDashboardAsksForToken checks that without a token the page shows the
+// login form rather than failing silently.
+func TestDashboardAsksForToken(t *testing.T) {
+	ctx := browser(t)
+	srv := site(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById("login").hidden`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 		t.Fatalf("login form never shown: %v", err)
+	}
+}
+
+// TestDashboardShowsFailSafe checks that a stale price feed is shown as a
+// banner and a marked source row.
+func TestDashboardShowsFailSafe(t *testing.T) {
+	ctx := browser(t)
+	srv := site(t, func(ex *apitest.Example) {
+		inner := ex.Site.SnapshotFunc
+		ex.Site.SnapshotFunc = func(c context.Context) (api.Snapshot, error) {
+			s, err := inner(c)
+			s.Feeds = feed.Evaluate(feed.Curtail, s.Time,
+				feed.State{Name: "ercot HB_HUBAVG", Role: "price", MaxAge: 30 * time.Minute, Have: true, Reading: feed.Reading{Value: 87.4, At: s.Time.Add(-50 * time.Minute)}, Err: "GET np6-905-cd: 504 Gateway Timeout"})
+			return s, err
+		}
+	})
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#token="+viewerTok)); err != nil {
+		t.Fatal(err)
+	}
+	banner, err := chromedp.Run(ctx, chromedp.Poll[string](`!document.getElementById("banner").hidden && document.getElementById("banner").textContent`,
+		chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		t.Fatalf("fail-safe banner never shown: %v", err)
+	}
+	if !strings.Contains(banner, "Fail-safe active (curtail)") || !strings.Contains(banner, "50m0s old") {
+		t.Errorf("banner = %q", banner)
+	}
+	stale, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sources tr.stale").length`))
+	if err != nil || stale != 1 {
+		t.Errorf("stale source rows = %d, %v; want 1", stale, err)
 	}
 }

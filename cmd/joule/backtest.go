@@ -24,10 +24,6 @@ import (
 // scenarioStart is where the built-in scenario starts when --from is unset.
 var scenarioStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func backtestPolicies() []dispatch.Policy {
-	return []dispatch.Policy{dispatch.AlwaysOn{}, dispatch.Strike{}, dispatch.Joule{}}
-}
-
 // runBacktest compares dispatch policies on historical or built-in prices.
 func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
@@ -133,7 +129,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func selectPolicies(name string) ([]dispatch.Policy, bool, error) {
-	all := backtestPolicies()
+	all := dispatch.Online()
 	switch name {
 	case "all":
 		return all, true, nil

@@ -33,6 +33,15 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	freePorts := fs.Bool("free-ports", false, "bind every endpoint on a free port instead of the real ones")
 	password := fs.String("password", "", "web/API password (default: root, Whatsminer super)")
 	truncate := fs.Bool("truncate", false, "stock bmminer replies end without the closing brace")
+	var scheduled []emulator.FaultSpec
+	fs.Func("fault", "schedule a fault: miner:kind:fail-in[:lead-up[:target]], e.g. m00012:fan_wear:48h (repeatable)", func(v string) error {
+		spec, err := emulator.ParseFaultSpec(v)
+		if err != nil {
+			return err
+		}
+		scheduled = append(scheduled, spec)
+		return nil
+	})
 	status := fs.Duration("status", 0, "print a fleet status line this often (wall time, 0: never)")
 	quiet := fs.Bool("quiet", false, "do not list the miners")
 	verbose := fs.Bool("v", false, "log commands to stderr")
@@ -75,6 +84,11 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("%w: emulate: %v", errUsage, err)
 		}
 		return fmt.Errorf("emulate: %w", err)
+	}
+	for _, spec := range scheduled {
+		if err := fleet.Schedule(spec); err != nil {
+			return fmt.Errorf("%w: emulate: -fault: %v", errUsage, err)
+		}
 	}
 	if err := fleet.Start(ctx); err != nil {
 		return fmt.Errorf("emulate: %w", err)

@@ -70,6 +70,7 @@ func TestRunEmulateBadFlags(t *testing.T) {
 		{[]string{"--listen", "all"}, `-listen "all"`},
 		{[]string{"--net", "10.0.0.0"}, "not in 127.0.0.0/8"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--count", "2", "--fault", "m00003:fan_wear:1h"}, `no such miner`},
 	} {
 		var out, errOut bytes.Buffer
 		err := runEmulate(context.Background(), tc.args, &out, &errOut)

@@ -24,8 +24,9 @@ func runNetSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cheaters := fs.Float64("cheaters", float64(cfg.CheaterPPM)/1e4, "percent of identities that cheat (split over six behaviours)")
 	fs.IntVar(&cfg.Samples, "samples", cfg.Samples, "proof leaves each assigned validator samples")
 	fs.IntVar(&cfg.Validators, "validators", cfg.Validators, "validators assigned per host (k)")
+	fs.BoolVar(&cfg.Subtle, "subtle", false, "cautious cheaters: 0.5-2 % fake leaves, 5-10 % bad requests")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: joule net sim [--json] [--hosts N] [--epochs E] [--seed S] [--cheaters PCT]")
+		fmt.Fprintln(stderr, "usage: joule net sim [--json] [--hosts N] [--epochs E] [--seed S] [--cheaters PCT] [--subtle]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -28,6 +28,21 @@ func TestNetSimJSON(t *testing.T) {
 	}
 }
 
+func TestNetSimSubtle(t *testing.T) {
+	var out bytes.Buffer
+	if err := runNetSim(context.Background(), []string{"--json", "--subtle", "--hosts", "40", "--epochs", "2"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Config struct {
+			Subtle bool `json:"subtle"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || !got.Config.Subtle {
+		t.Fatalf("--subtle not applied: %v %s", err, out.String())
+	}
+}
+
 func TestNetSimText(t *testing.T) {
 	var out bytes.Buffer
 	if err := runNetSim(context.Background(), []string{"--hosts", "40", "--epochs", "3"}, &out, &bytes.Buffer{}); err != nil {

@@ -10,7 +10,7 @@ import "math"
 // leaving the control board and idle fans (~25 W at the wall).
 func (m *Miner) Sleep() bool {
 	m.mode = ModeSleep
-	if m.wantSleep && (m.state == Sleeping || m.state == Stopping) {
+	if m.wantSleep && (m.state == Sleeping || m.state == Stopping || m.state == Booting || m.state == Off) {
 		return false
 	}
 	m.wantSleep = true
@@ -38,9 +38,13 @@ func (m *Miner) Wake() bool {
 	if m.mode == ModeSleep {
 		m.mode = ModeNormal
 	}
+	wasAsleep := m.wantSleep
 	m.wantSleep = false
 	switch m.state {
-	case Hashing, Booting, Initializing, Ramping, Off:
+	case Booting, Off:
+		// The process comes up hashing instead of asleep.
+		return wasAsleep
+	case Hashing, Initializing, Ramping:
 		return false
 	}
 	m.reason = ""

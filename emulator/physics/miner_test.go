@@ -233,3 +233,29 @@ func BenchmarkStep(b *testing.B) {
 		m.Step(1)
 	}
 }
+
+func TestCommandsReportChange(t *testing.T) {
+	m := New(mustModel(t, "s19jpro"), Stock, 25, 1)
+	steps := []struct {
+		name string
+		do   func() bool
+		want bool
+	}{
+		{"sleep", m.Sleep, true},
+		{"sleep again", m.Sleep, false},
+		{"reboot", m.Reboot, true},
+		{"sleep while booting asleep", m.Sleep, false},
+		{"wake while booting asleep", m.Wake, true},
+		{"wake again", m.Wake, false},
+		{"blink", func() bool { return m.SetLED(true) }, true},
+		{"blink again", func() bool { return m.SetLED(true) }, false},
+		{"low power", func() bool { return m.SetMode(ModeLowPower) }, true},
+		{"low power again", func() bool { return m.SetMode(ModeLowPower) }, false},
+	}
+	for _, s := range steps {
+		if got := s.do(); got != s.want {
+			t.Fatalf("%s: changed = %v, want %v", s.name, got, s.want)
+		}
+		m.Step(1)
+	}
+}

@@ -117,16 +117,41 @@ func TestErrorsAgainstEmulator(t *testing.T) {
 	})
 
 	t.Run("closed port", func(t *testing.T) {
-		// A stock miner has no Whatsminer API: its 4433 is closed.
-		mi := byFw[emulator.Stock]
+		// Nothing listens on 4029 of a LuxOS miner's address.
+		mi := byFw[emulator.LuxOS]
 		tg := target(mi)
-		tg.Dialect = miner.DialectWhatsminer
-		m, _ := miner.Dial(ctx, tg, miner.Options{})
+		tg.CGMinerPort = 4029
+		m, _ := miner.Open(tg, miner.DialectLuxOS, miner.Identity{}, miner.Options{})
 		_, err := m.Read(ctx)
-		wantNamed(t, err, tg.WhatsminerAddr(), nil)
+		wantNamed(t, err, tg.CGMinerAddr(), nil)
 		if !strings.Contains(err.Error(), "refused") {
 			t.Errorf("error %q should say connection refused", err)
 		}
+		_, err = m.Sleep(ctx)
+		wantNamed(t, err, tg.CGMinerAddr(), nil)
+	})
+
+	t.Run("whatsminer API v3 off", func(t *testing.T) {
+		// With 4433 closed the Whatsminer is still read through btminer's
+		// 4028 API; a command that needs API v3 names the closed port.
+		mi := byFw[emulator.Whatsminer]
+		tg := target(mi)
+		tg.WhatsminerPort = 4434
+		m, _ := miner.Open(tg, miner.DialectWhatsminer, miner.Identity{Model: mi.Model}, miner.Options{})
+		r, err := m.Read(ctx)
+		if err != nil {
+			t.Fatalf("read through 4028: %v", err)
+		}
+		tel := f.Telemetry(mi.Index)
+		if !near(r.HashrateTHs, tel.HashGH/1000, 0.01) || !near(r.PowerW, tel.PowerW, 0.01) || len(r.FansRPM) != 2 || r.InletC == 0 {
+			t.Errorf("btminer reading %.1f TH/s %.0f W fans %v inlet %.1f, want %.1f TH/s %.0f W", r.HashrateTHs, r.PowerW, r.FansRPM, r.InletC, tel.HashGH/1000, tel.PowerW)
+		}
+		_, err = m.SetPowerTarget(ctx, 3000)
+		if err == nil {
+			// SetPowerTarget reads first (works) and then needs 4433.
+			t.Fatal("power target with API v3 off succeeded")
+		}
+		wantNamed(t, err, tg.WhatsminerAddr(), nil)
 	})
 
 	t.Run("half-written reply", func(t *testing.T) {

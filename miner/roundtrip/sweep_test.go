@@ -60,8 +60,8 @@ func TestSweepSmallFleet(t *testing.T) {
 }
 
 // BenchmarkSweep10k is one poll sweep over 10,000 emulated miners on
-// loopback: summary + stats per stock Antminer, summary + stats + power per
-// LuxOS miner (Options.Light leaves pools out), 256 at a time. The
+// loopback: summary + stats per stock Antminer, summary + stats + power +
+// config per LuxOS miner (Options.Light leaves pools out), 256 at a time. The
 // emulator shares the process, so the figure includes serving every reply.
 //
 //	go test ./miner/roundtrip -run '^$' -bench Sweep10k -benchtime 3x

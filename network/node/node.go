@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -154,7 +155,12 @@ func Start(ctx context.Context, homeDir string, o Options) (*Node, error) {
 			log.Error("http server", "err", err)
 		}
 	})
-	v := NewValidator(n.Chain, acct, o.Backends, log)
+	backends := o.Backends
+	if n.Host != nil && n.Host.cfg.Backend != o.Backends[0] {
+		// A node hosting a remote model can also re-execute it.
+		backends = append(slices.Clone(backends), n.Host.cfg.Backend)
+	}
+	v := NewValidator(n.Chain, acct, backends, log)
 	n.goRun(func() { v.Run(runCtx) })
 	log.Info("node started", "http", n.HTTPURL, "account", Address(acct))
 	return n, nil

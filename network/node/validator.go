@@ -77,6 +77,7 @@ func (v *Validator) Run(ctx context.Context) {
 }
 
 func (v *Validator) step(ctx context.Context, st *ledger.State) {
+	v.forget(st)
 	e, phase, _ := st.Params.EpochAt(st.Height + 1)
 	if ep := st.Epoch(e); ep != nil && phase == ledger.PhaseValidation && len(ep.Reveal) > 0 {
 		for _, host := range sortedKeys(ep.Commitments) {
@@ -111,6 +112,25 @@ func (v *Validator) step(ctx context.Context, st *ledger.State) {
 		v.once(ctx, "inference/"+id, func(ctx context.Context) error {
 			return v.checkInference(ctx, id, es, hs.Endpoint)
 		})
+	}
+}
+
+// forget drops finished tasks: escrows no longer awaiting votes and
+// epochs past their validation.
+func (v *Validator) forget(st *ledger.State) {
+	e, _, _ := st.Params.EpochAt(st.Height + 1)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for k := range v.busy {
+		if id, ok := strings.CutPrefix(k, "inference/"); ok {
+			if es := st.Escrows[id]; es == nil || es.State != ledger.EscrowSettled {
+				delete(v.busy, k)
+			}
+		} else if rest, ok := strings.CutPrefix(k, "proof/"); ok {
+			if n, _, _ := strings.Cut(rest, "/"); n != strconv.FormatUint(e, 10) {
+				delete(v.busy, k)
+			}
+		}
 	}
 }
 

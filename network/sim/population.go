@@ -102,12 +102,16 @@ func population(cfg Config, rng *rand.Rand) []*host {
 		for range counts[b] {
 			h := &host{operator: operator, class: pickClass(rng), devices: 1 + rng.IntN(8), avail: 0.93 + 0.07*rng.Float64()}
 			operator++
-			switch b {
-			case FakeNonces, Withholder:
+			switch {
+			case (b == FakeNonces || b == Withholder) && cfg.Subtle:
+				h.fakePPM = []uint64{5_000, 10_000, 20_000}[rng.IntN(3)]
+			case b == FakeNonces || b == Withholder:
 				h.fakePPM = []uint64{50_000, 100_000, 300_000}[rng.IntN(3)]
-			case CheapModel:
+			case (b == CheapModel || b == Prefill) && cfg.Subtle:
+				h.cheatRate = []float64{0.05, 0.1}[rng.IntN(2)]
+			case b == CheapModel:
 				h.cheatRate = []float64{0.2, 0.5, 1}[rng.IntN(3)]
-			case Prefill:
+			case b == Prefill:
 				h.cheatRate = []float64{0.3, 1}[rng.IntN(2)]
 			}
 			add(b, h)
@@ -117,7 +121,11 @@ func population(cfg Config, rng *rand.Rand) []*host {
 	// SybilSize identities of 2 devices each.
 	for range counts[SybilRing] / cfg.SybilSize {
 		for range cfg.SybilSize {
-			add(SybilRing, &host{operator: operator, class: 0, devices: 2, avail: 0.99, fakePPM: 50_000})
+			fake := uint64(50_000)
+			if cfg.Subtle {
+				fake = 10_000
+			}
+			add(SybilRing, &host{operator: operator, class: 0, devices: 2, avail: 0.99, fakePPM: fake})
 		}
 		operator++
 	}

@@ -40,10 +40,11 @@ type ConfigSummary struct {
 	Samples    int    `json:"samples_per_validator"`
 	Validators int    `json:"validators_per_host"`
 	NonceCap   uint64 `json:"nonce_cap"`
+	Subtle     bool   `json:"subtle"`
 }
 
 func summary(c Config) ConfigSummary {
-	return ConfigSummary{c.Hosts, c.Epochs, c.Seed, c.CheaterPPM, c.Samples, c.Validators, c.NonceCap}
+	return ConfigSummary{c.Hosts, c.Epochs, c.Seed, c.CheaterPPM, c.Samples, c.Validators, c.NonceCap, c.Subtle}
 }
 
 // BehaviourResult breaks the figures down by behaviour.
@@ -191,8 +192,12 @@ func ratio(a, b uint64) float64 {
 // WriteText prints the report as aligned text.
 func (r *Result) WriteText(w io.Writer) error {
 	c := r.Config
-	fmt.Fprintf(w, "Joule network simulation: %d hosts, %d epochs, seed %d, %d samples × %d validators per host\n\n",
-		c.Hosts, c.Epochs, c.Seed, c.Samples, c.Validators)
+	mode := ""
+	if c.Subtle {
+		mode = ", subtle cheaters"
+	}
+	fmt.Fprintf(w, "Joule network simulation: %d hosts, %d epochs, seed %d, %d samples × %d validators per host%s\n\n",
+		c.Hosts, c.Epochs, c.Seed, c.Samples, c.Validators, mode)
 	fmt.Fprintf(w, "detection rate      %.1f %% (%d of %d cheating identities convicted, mean %.1f epochs)\n",
 		100*r.DetectionRate, r.Detected, r.Cheaters, r.MeanEpochsToDetection)
 	fmt.Fprintf(w, "false convictions   %d of %d honest hosts\n\n", r.FalseConvictions, r.HonestHosts)

@@ -38,6 +38,10 @@ type Config struct {
 	// the six cheating behaviours (Sybil rings in whole rings).
 	CheaterPPM uint32
 	SybilSize  int // identities per Sybil ring
+	// Subtle makes cheaters cautious: 0.5–2 % fake leaves (Sybil rings
+	// 1 %) and model substitution or pre-fill on 5–10 % of requests, below
+	// the sequential test's design rate p1 = 20 %.
+	Subtle bool
 
 	Samples         int    // leaves each assigned validator samples
 	Validators      int    // validators assigned per host (k)

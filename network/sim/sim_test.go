@@ -128,3 +128,23 @@ func TestGini(t *testing.T) {
 		}
 	}
 }
+
+// TestSubtleCheaters: cautious cheaters are caught more slowly, but honest
+// hosts are still never convicted, and no cheating behaviour out-earns its
+// compute share.
+func TestSubtleCheaters(t *testing.T) {
+	c := small()
+	c.Subtle = true
+	r := run(t, c)
+	if r.FalseConvictions != 0 {
+		t.Fatalf("%d honest hosts convicted", r.FalseConvictions)
+	}
+	for _, b := range r.Behaviours {
+		if b.Behaviour == "fake_nonces" && b.Convicted != b.Hosts {
+			t.Errorf("only %d of %d subtle nonce fakers caught in %d epochs", b.Convicted, b.Hosts, c.Epochs)
+		}
+		if b.Behaviour != "honest" && b.RewardShare > b.ComputeShare+0.005 {
+			t.Errorf("%s earned %.3f of rewards for %.3f of compute", b.Behaviour, b.RewardShare, b.ComputeShare)
+		}
+	}
+}
