@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -210,5 +211,17 @@ func TestForecastPrice(t *testing.T) {
 	spike[len(spike)-1] = 1000
 	if got := ForecastPrice(spike, start, step, 7*24*time.Hour); got < 30 || got > 1000 {
 		t.Errorf("after a spike: forecast %.3f, want between the mean and the spike", got)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	for _, p := range Online() {
+		got, err := Lookup(p.Name())
+		if err != nil || got.Name() != p.Name() {
+			t.Errorf("Lookup(%q) = %v, %v", p.Name(), got, err)
+		}
+	}
+	if _, err := Lookup("hindsight"); !errors.Is(err, ErrUnknownPolicy) {
+		t.Errorf("Lookup(hindsight) error %v, want ErrUnknownPolicy (hindsight is not online)", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -81,9 +80,6 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add("tiers: [{name: a, profiles: [{ths: .nan, w: .inf}]}]\ninterconnect_mw: 1")
 	f.Fuzz(func(t *testing.T, in string) {
-		if p := os.Getenv("FUZZLAST"); p != "" {
-			os.WriteFile(p+strconv.Itoa(os.Getpid()), []byte(in), 0o644)
-		}
 		s, err := Parse("fuzz.yaml", []byte(in))
 		if err == nil {
 			if p := s.Problems(); len(p) != 0 {

@@ -64,7 +64,7 @@ func runNetInit(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	blockTime := fs.Duration("block-time", time.Second, "block time (CometBFT timeout_commit)")
 	host := fs.Bool("host", false, "also run a compute host serving the reference model")
 	nonces := fs.Uint64("nonces", 4096, "host: proof nonces per sprint")
-	apiKey := fs.String("api-key", "", "gateway API key to create, paid by a new funded account")
+	apiKey := fs.String("api-key", "", "gateway API key to create, paid by a new account funded in genesis")
 	balance := fs.Uint64("balance", 1_000_000_000, "genesis balance of the node's (and host's, API key's) accounts")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,18 +74,13 @@ func runNetInit(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if *host {
 		o.Host = &node.HostSettings{Models: []string{"joule-ref-1"}, Nonces: *nonces, Workers: 0, Bond: p.MinBond, Endpoint: "http://" + *httpAddr}
 	}
-	if err := node.InitSingle(*home, *chainID, o, p, *balance); err != nil {
+	payer, err := node.InitSingle(*home, *chainID, o, p, *balance, *apiKey)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "initialised %s (chain %s)\n", *home, *chainID)
-	if *apiKey != "" {
-		// The API key's account is funded by a transfer from the node's
-		// account once the chain runs; print its address for that.
-		addr, err := node.AddAPIKey(*home, *apiKey, nil)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "api key %s pays from account %s (fund it with a transfer)\n", *apiKey, addr)
+	if payer != "" {
+		fmt.Fprintf(stdout, "api key %s pays from account %s (balance %d)\n", *apiKey, payer, *balance)
 	}
 	return nil
 }
@@ -169,10 +164,12 @@ func runNetTestnet(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return followHeight(ctx, stdout, tn.Nodes)
 }
 
-// followHeight prints a line per epoch phase change until ctx ends.
+// followHeight prints a line per epoch phase change, and each tallied
+// epoch's report, until ctx ends.
 func followHeight(ctx context.Context, stdout io.Writer, nodes []*node.Node) error {
 	n := nodes[0]
 	var last ledger.Phase
+	reports := len(n.App.View().Reports)
 	for {
 		ch := n.App.Changed()
 		st := n.App.View()
@@ -188,6 +185,11 @@ func followHeight(ctx context.Context, stdout io.Writer, nodes []*node.Node) err
 				}
 				fmt.Fprintf(stdout, "height %d: epoch %d %s, %d hosts, %d with weight\n", st.Height, e, phase, len(st.Hosts), active)
 			}
+			for _, r := range st.Reports[min(reports, len(st.Reports)):] {
+				fmt.Fprintf(stdout, "epoch %d tallied: %d verified, %d convicted; minted %d, to hosts %d, to validators %d, burned %d, to pool %d; compute share %s\n",
+					r.Epoch, r.Verified, r.Convicted, r.Minted, r.ToHosts, r.ToValidators, r.Burned, r.ToPool, percent(r.ToHosts, r.ToHosts+r.ToValidators))
+			}
+			reports = len(st.Reports)
 		}
 		select {
 		case <-ch:
@@ -198,4 +200,13 @@ func followHeight(ctx context.Context, stdout io.Writer, nodes []*node.Node) err
 			return ctx.Err()
 		}
 	}
+}
+
+// percent formats a/b with one decimal, from integers.
+func percent(a, b uint64) string {
+	if b == 0 {
+		return "n/a"
+	}
+	permille := a * 1000 / b
+	return fmt.Sprintf("%d.%d %%", permille/10, permille%10)
 }

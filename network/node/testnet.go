@@ -146,20 +146,33 @@ func (t *Testnet) Stop() {
 }
 
 // InitSingle creates a one-validator node home in dir: the node validates
-// alone, and its account is funded with balance.
-func InitSingle(dir string, chainID string, o InitOptions, p ledger.Params, balance uint64) error {
+// alone, and its account (and its host's, if any) is funded with balance.
+// A non-empty apiKey is configured on the gateway for a new account, also
+// funded with balance; its address is returned.
+func InitSingle(dir string, chainID string, o InitOptions, p ledger.Params, balance uint64, apiKey string) (string, error) {
 	h, err := initHome(dir, o)
 	if err != nil {
-		return err
+		return "", err
 	}
 	extra := map[string]uint64{}
 	if h.hostAccount != "" {
 		extra[h.hostAccount] = balance
 	}
-	if _, err := writeGenesis([]*home{h}, GenesisOptions{ChainID: chainID, Params: p, ValidatorBalance: balance, Balances: extra}); err != nil {
-		return err
+	var payer ed25519.PrivateKey
+	if apiKey != "" {
+		payer = NewAccountKey()
+		extra[Address(payer)] = balance
 	}
-	return saveJSON(filepath.Join(dir, ConfigFile), h.cfg)
+	if _, err := writeGenesis([]*home{h}, GenesisOptions{ChainID: chainID, Params: p, ValidatorBalance: balance, Balances: extra}); err != nil {
+		return "", err
+	}
+	if err := saveJSON(filepath.Join(dir, ConfigFile), h.cfg); err != nil {
+		return "", err
+	}
+	if apiKey == "" {
+		return "", nil
+	}
+	return AddAPIKey(dir, apiKey, payer)
 }
 
 // WaitHeight blocks until n's committed height reaches h.
