@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/jouleworks/joule/dispatch"
@@ -141,32 +142,52 @@ func Run(s *site.Site, in Inputs, opt Options) (*Result, error) {
 	if opt.Hindsight {
 		total += n
 	}
+	var mu sync.Mutex
 	done := 0
 	progress := func(k int) {
+		mu.Lock()
+		defer mu.Unlock()
 		done += k
 		if opt.Progress != nil {
 			opt.Progress(done, total)
 		}
 	}
+	// The hindsight solve and the online policies are independent and pure:
+	// solve while the policies run, so a second core shortens the wait.
+	type solved struct {
+		plan *dispatch.Plan
+		err  error
+	}
+	var plan chan solved
+	if opt.Hindsight {
+		plan = make(chan solved, 1)
+		go func() {
+			hz := &dispatch.Horizon{Start: a.start, Step: a.step, Prices: a.price, Hashprice: a.hp, TempC: a.temp, Peak: a.peak}
+			p, err := dispatch.Hindsight(s, hz)
+			plan <- solved{p, err}
+		}()
+	}
 	for _, p := range opt.Policies {
 		acc, err := runOnline(s, a, p, opt.Trace, progress)
 		if err != nil {
+			if plan != nil {
+				<-plan
+			}
 			return nil, err
 		}
 		res.Policies = append(res.Policies, acc)
 	}
-	if opt.Hindsight {
-		hz := &dispatch.Horizon{Start: a.start, Step: a.step, Prices: a.price, Hashprice: a.hp, TempC: a.temp, Peak: a.peak}
-		plan, err := dispatch.Hindsight(s, hz)
-		if err != nil {
-			return nil, err
+	if plan != nil {
+		sv := <-plan
+		if sv.err != nil {
+			return nil, sv.err
 		}
-		acc := newAccount(HindsightName, s, a, plan.Jobs, opt.Trace)
-		for t := range plan.Decisions {
-			acc.add(t, &plan.Decisions[t], nil)
+		acc := newAccount(HindsightName, s, a, sv.plan.Jobs, opt.Trace)
+		for t := range sv.plan.Decisions {
+			acc.add(t, &sv.plan.Decisions[t], nil)
 		}
 		acc.finish()
-		acc.Bound = plan.Profit
+		acc.Bound = sv.plan.Profit
 		progress(n)
 		res.Policies = append(res.Policies, acc)
 		for _, p := range res.Policies {

@@ -65,6 +65,24 @@ var demoStart = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 // demoHistory is the price history the forecast sees before the demo starts.
 const demoHistory = 14 * 24 * time.Hour
 
+// demoSpike is the price from which the demo's replay is positioned: the
+// replay starts an hour before the scenario's first interval at or above it,
+// so a newcomer sees the controller curtail within a minute or two.
+const demoSpike = 150.0
+
+// demoOrigin picks the replay start: an hour before the first price spike
+// after the forecast's history, or just after the history if none.
+func demoOrigin(p market.Series) time.Time {
+	first := p.Start.Add(demoHistory)
+	for i := 0; i < p.Len(); i++ {
+		t := p.At(i)
+		if !t.Before(first.Add(time.Hour)) && p.Values[i] >= demoSpike {
+			return t.Add(-time.Hour)
+		}
+	}
+	return first
+}
+
 // DemoSite builds the site model of an emulated fleet: one tier per model ×
 // firmware with its nameplate profile, and a pool of H100s.
 func DemoSite(f *emulator.Fleet, gpus int) (*site.Site, []int) {
@@ -192,8 +210,8 @@ func NewDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	if d.ln, err = net.Listen("tcp", o.Addr); err != nil {
 		return nil, fmt.Errorf("demo: listen %s: %w (pick another with --addr)", o.Addr, err)
 	}
-	origin := demoStart.Add(demoHistory)
 	sc := market.Generate(o.Seed, demoStart, 60)
+	origin := demoOrigin(sc.Prices)
 	d.Fleet, err = emulator.NewFleet(emulator.Config{Mix: o.Mix, Seed: uint64(o.Seed), Speed: o.Speed, Net: o.Net, Epoch: origin})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -227,6 +245,9 @@ func NewDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	step := 5 * time.Minute
 	var hist []float64
 	for t := origin.Add(-demoHistory); t.Before(origin); t = t.Add(step) {
+		if t.Before(sc.Prices.Start) {
+			continue
+		}
 		v, _ := sc.Prices.Value(t)
 		hist = append(hist, v)
 	}

@@ -25,7 +25,10 @@ import (
 type Joule struct {
 	// Lookback is the price history the forecast uses (default 7 days).
 	Lookback time.Duration
-	// StartPayback is the horizon a start must pay back over (default 1h).
+	// StartPayback is the horizon a start must pay back over (default 4h):
+	// once a spike has passed, ERCOT prices stay below a miner's breakeven
+	// for hours, so a shorter horizon keeps miners asleep through cheap
+	// power for the sake of a few cents of wear.
 	StartPayback time.Duration
 	// PeakDayMargin: an interval is a likely 4CP when its load forecast is
 	// within this share of the day's forecast peak (default 0.01) ...
@@ -46,7 +49,7 @@ func (j Joule) withDefaults() Joule {
 		j.Lookback = 7 * 24 * time.Hour
 	}
 	if j.StartPayback <= 0 {
-		j.StartPayback = time.Hour
+		j.StartPayback = 4 * time.Hour
 	}
 	if j.PeakDayMargin <= 0 {
 		j.PeakDayMargin = 0.01
@@ -133,7 +136,7 @@ func (j Joule) Decide(in *Input) Decision {
 				}
 				continue
 			}
-			start := t.SwitchCost + t.WakeLatency.Hours()/24*t.Profiles[0].THs*in.Hashprice
+			start := startCost(t, in.Step, in.Hashprice)
 			fresh := sg
 			fresh.units = limit - running
 			fresh.value -= start / hold

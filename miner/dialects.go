@@ -20,7 +20,7 @@ type braiins struct {
 var _ Miner = (*braiins)(nil)
 
 func (b *braiins) Read(ctx context.Context) (Reading, error) {
-	r, sleep, err := b.readCG(ctx, "summary", "devs", "fans", "temps", "tunerstatus")
+	r, sleep, err := b.readCG(ctx, "summary", "devs", "devdetails", "fans", "temps", "tunerstatus")
 	if err != nil {
 		return r, err
 	}

@@ -56,6 +56,16 @@ func fromCGMiner(r *Reading, rs map[string]*Response) (sleeping bool) {
 	} else if d := rs["edevs"]; d != nil {
 		devsInto(r, d.Section("DEVS"))
 	}
+	if dd := rs["devdetails"]; dd != nil {
+		// bosminer lists each board's answering chips in DEVDETAILS.
+		for i, d := range dd.Section("DEVDETAILS") {
+			if i < len(r.Boards) && r.Boards[i].ChipsFound == 0 {
+				n := int(intOf(d, "Chips"))
+				r.Boards[i].ChipsFound = n
+				r.ChipsFound += n
+			}
+		}
+	}
 	if p := rs["pools"]; p != nil {
 		r.Pools = poolsOf(p.Section("POOLS"))
 	}

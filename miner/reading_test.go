@@ -86,7 +86,7 @@ var readingCases = []struct {
 	},
 	{
 		name: "Braiins OS+ S19j Pro", dialect: DialectBraiins,
-		files: map[string]string{"summary": "braiins_summary.json", "devs": "braiins_devs.json", "fans": "braiins_fans.json", "temps": "braiins_temps.json", "tunerstatus": "braiins_tunerstatus.json", "pools": "braiins_pools.json"},
+		files: map[string]string{"summary": "braiins_summary.json", "devs": "braiins_devs.json", "fans": "braiins_fans.json", "temps": "braiins_temps.json", "tunerstatus": "braiins_tunerstatus.json", "pools": "braiins_pools.json", "devdetails": "braiins_devdetails.json"},
 		check: func(t *testing.T, r Reading) {
 			approx(t, "hashrate (MHS 5s)", r.HashrateTHs, 98.1204567)
 			approx(t, "power", r.PowerW, 3210)

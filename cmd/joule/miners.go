@@ -22,7 +22,7 @@ const minersUsage = `usage: joule miners <scan|sleep|wake|profile NAME|power WAT
   profile NAME    LuxOS profile ("default", "-2"), stock mode (normal, low),
                   or a wattage ("2800W") on Braiins OS+ / Whatsminer
   power WATTS     power target
-  reboot, blink   restart the miner / flash its locate LED
+  reboot, blink   restart the miner / flash its locate LED (blink --off stops it)
 
 Select miners with --ips, --cidr, --range (any mix), narrow with --model.`
 
@@ -85,11 +85,18 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	rate := fs.Float64("rate", 5, "commands per second (token bucket)")
 	burst := fs.Int("burst", 5, "command burst")
 	wait := fs.Duration("wait", 0, "after sleep/wake, wait up to this long for telemetry to confirm (0: don't wait)")
+	off := fs.Bool("off", false, "with blink: turn the locate LED off")
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if *off {
+		if verb != "blink" {
+			return fmt.Errorf("%w: --off goes with blink", errUsage)
+		}
+		action.On = false
 	}
 	addrs, err := sel.Addrs()
 	if err != nil {

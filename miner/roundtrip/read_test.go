@@ -113,15 +113,12 @@ func TestDetectAndReadEveryDialect(t *testing.T) {
 			if len(r.Pools) == 0 || !r.Pools[0].Active {
 				t.Errorf("pools = %+v, want an active first pool", r.Pools)
 			}
-			if mi.Firmware != emulator.Braiins {
-				// bosminer's devs lists no chip counts.
-				wantChips := 0
-				for b := 0; b < tel.NBoards; b++ {
-					wantChips += tel.Boards[b].ChipsOK
-				}
-				if r.ChipsFound != wantChips {
-					t.Errorf("chips found = %d, want %d", r.ChipsFound, wantChips)
-				}
+			wantChips := 0
+			for b := 0; b < tel.NBoards; b++ {
+				wantChips += tel.Boards[b].ChipsOK
+			}
+			if r.ChipsFound != wantChips {
+				t.Errorf("chips found = %d, want %d", r.ChipsFound, wantChips)
 			}
 		})
 	}

@@ -178,32 +178,30 @@ func TestRestartResumesAndHashIsDeterministic(t *testing.T) {
 	}
 }
 
-// TestProofEpoch plays one epoch at the ledger level: a host commits, the
-// reveal assigns the validator, and a vote with forged evidence is refused
-// while a vote with real evidence convicts.
-func TestProofEpoch(t *testing.T) {
-	a := initApp(t)
+// proofHost registers alice as a host and commits 8 leaves for epoch 0,
+// digest fake (if < 8) altered; it returns the tree and digests after the
+// reveal block.
+func proofHost(t *testing.T, a *App, fake int) (*proof.Tree, []proof.Digest) {
+	t.Helper()
 	reg := sign(t, alice, 1, func(t *tx.Tx) {
 		t.RegisterHost = &tx.RegisterHost{Models: []string{"joule-ref-1"}, Endpoint: "http://127.0.0.1:9", Bond: 200}
 	})
 	if r := nextBlock(t, a, reg); r.TxResults[0].Code != 0 {
 		t.Fatalf("register: %s", r.TxResults[0].Log)
 	}
-	st := a.View()
-	ep := st.Epoch(0)
+	ep := a.View().Epoch(0)
 	w, err := proof.NewWeights(tinyProof, [32]byte(ep.Seed))
 	if err != nil {
 		t.Fatal(err)
 	}
-	host := tx.PubKey(alice.Public().(ed25519.PublicKey))
-	wk := w.Worker(host)
+	wk := w.Worker(tx.PubKey(alice.Public().(ed25519.PublicKey)))
 	const count = 8
 	digests := make([]proof.Digest, count)
 	leaves := make([][32]byte, count)
 	for i := range digests {
 		digests[i] = wk.Compute(uint64(i))
-		if i == 5 {
-			digests[i][0] ^= 1 // one faked nonce
+		if i == fake {
+			digests[i][0] ^= 1
 		}
 		leaves[i] = proof.Leaf(uint64(i), digests[i])
 	}
@@ -213,36 +211,120 @@ func TestProofEpoch(t *testing.T) {
 	if r := nextBlock(t, a, commit); r.TxResults[0].Code != 0 {
 		t.Fatalf("commit: %s", r.TxResults[0].Log)
 	}
-	for a.View().Height < 3 {
+	for a.View().Height < 4 { // height 4 is the reveal
 		nextBlock(t, a)
 	}
-	nextBlock(t, a) // height 4: the reveal
 	c := a.View().Epoch(0).Commitments[addr(alice)]
 	if len(c.Validators) != 1 || c.Validators[0] != addr(val) {
 		t.Fatalf("assigned %v, want the one validator", c.Validators)
 	}
-	open := func(i uint64) []byte {
-		b, _ := proof.Opening{Index: i, Digest: digests[i], Path: tree.Prove(i)}.MarshalBinary()
-		return b
-	}
-	vote := func(nonce uint64, ev []byte) []byte {
-		return sign(t, val, nonce, func(t *tx.Tx) {
-			t.ProofVote = &tx.ProofVote{Epoch: 0, Host: host, Checked: 4, Failed: 1, Evidence: ev}
-		})
-	}
-	r := nextBlock(t, a, vote(1, open(2)))
+	return tree, digests
+}
+
+func opening(tree *proof.Tree, digests []proof.Digest, i uint64) []byte {
+	b, _ := proof.Opening{Index: i, Digest: digests[i], Path: tree.Prove(i)}.MarshalBinary()
+	return b
+}
+
+func proofVote(t *testing.T, nonce, checked, failed uint64, ev []byte) []byte {
+	return sign(t, val, nonce, func(t *tx.Tx) {
+		t.ProofVote = &tx.ProofVote{Epoch: 0, Host: tx.PubKey(alice.Public().(ed25519.PublicKey)), Checked: checked, Failed: failed, Evidence: ev}
+	})
+}
+
+// TestProofEpoch plays one epoch at the ledger level: a vote with forged
+// evidence (an honest leaf) is refused, a vote with real evidence convicts
+// and slashes.
+func TestProofEpoch(t *testing.T) {
+	a := initApp(t)
+	tree, digests := proofHost(t, a, 5)
+	r := nextBlock(t, a, proofVote(t, 1, 4, 1, opening(tree, digests, 2)))
 	if tx.Code(r.TxResults[0].Code) != tx.CodeInvalid {
 		t.Fatalf("vote with an honest leaf as evidence: code %d %s, want invalid", r.TxResults[0].Code, r.TxResults[0].Log)
 	}
-	r = nextBlock(t, a, vote(2, open(5)))
+	r = nextBlock(t, a, proofVote(t, 2, 4, 1, opening(tree, digests, 5)))
 	if r.TxResults[0].Code != 0 {
 		t.Fatalf("vote with real evidence: %s", r.TxResults[0].Log)
 	}
 	for a.View().Height < 7 {
 		nextBlock(t, a)
 	}
-	h := a.View().Hosts[addr(alice)]
+	st := a.View()
+	h := st.Hosts[addr(alice)]
 	if !h.Excluded || h.Slashed != 100 || h.Bond != 100 {
 		t.Fatalf("host after tally: excluded %v slashed %d bond %d, want excluded, 100 slashed of 200", h.Excluded, h.Slashed, h.Bond)
+	}
+	// reward.Slash: 50 % of the bond taken, half of that burned, half pooled.
+	if st.Burned != 50 || st.Pool != 50 {
+		t.Fatalf("burned %d pool %d, want 50 and 50", st.Burned, st.Pool)
+	}
+}
+
+// TestEscrowMoney follows the money of two requests: one settled and
+// validated (fee split executor/validator, rest refunded), one never settled
+// (refunded in full after the timeout).
+func TestEscrowMoney(t *testing.T) {
+	a := initApp(t)
+	proofHost(t, a, -1)
+	if r := nextBlock(t, a, proofVote(t, 1, 4, 0, nil)); r.TxResults[0].Code != 0 {
+		t.Fatalf("clean vote: %s", r.TxResults[0].Log)
+	}
+	for a.View().Height < 7 {
+		nextBlock(t, a)
+	}
+	st := a.View()
+	if h := st.Hosts[addr(alice)]; h.Weight != 8 || h.Earned != st.Params.Mint.Mint(0) {
+		t.Fatalf("host weight %d earned %d, want 8 and the whole mint %d", h.Weight, h.Earned, st.Params.Mint.Mint(0))
+	}
+	bob0, alice0, val0 := st.Accounts[addr(bob)].Balance, st.Accounts[addr(alice)].Balance, st.Accounts[addr(val)].Balance
+	host := tx.PubKey(alice.Public().(ed25519.PublicKey))
+	open := func(nonce uint64, id string) []byte {
+		return sign(t, bob, nonce, func(t *tx.Tx) {
+			t.OpenEscrow = &tx.OpenEscrow{ID: id, Model: "joule-ref-1", Host: host, MaxTokens: 100, RequestHash: make([]byte, 32)}
+		})
+	}
+	r := nextBlock(t, a, open(1, "paid"), open(2, "dropped"))
+	for i, res := range r.TxResults {
+		if res.Code != 0 {
+			t.Fatalf("open escrow %d: %s", i, res.Log)
+		}
+	}
+	if got, want := a.View().Accounts[addr(bob)].Balance, bob0-2*200; got != want {
+		t.Fatalf("bob after locking 2 × 100 tokens × price 2 = %d, want %d", got, want)
+	}
+	settle := sign(t, alice, 3, func(t *tx.Tx) {
+		t.SettleInference = &tx.SettleInference{EscrowID: "paid", PromptTokens: 30, CompletionTokens: 25, TranscriptHash: make([]byte, 32)}
+	})
+	if r := nextBlock(t, a, settle); r.TxResults[0].Code != 0 {
+		t.Fatalf("settle: %s", r.TxResults[0].Log)
+	}
+	e := a.View().Escrows["paid"]
+	if e.State != EscrowSettled || e.Fee != 110 || len(e.Validators) != 1 {
+		t.Fatalf("escrow after settle: %+v, want settled, fee 2 × 55 = 110, one validator", e)
+	}
+	vote := sign(t, val, 2, func(t *tx.Tx) { t.InferenceVote = &tx.InferenceVote{EscrowID: "paid", OK: true} })
+	if r := nextBlock(t, a, vote); r.TxResults[0].Code != 0 {
+		t.Fatalf("vote: %s", r.TxResults[0].Log)
+	}
+	for a.View().Height < 9+st.Params.EscrowTimeoutBlocks+1 {
+		nextBlock(t, a)
+	}
+	st = a.View()
+	if e := st.Escrows["paid"]; e.State != EscrowValidated {
+		t.Fatalf("paid escrow state %s, want validated", e.State)
+	}
+	if e := st.Escrows["dropped"]; e.State != EscrowRefunded {
+		t.Fatalf("dropped escrow state %s, want refunded", e.State)
+	}
+	// Fee 110: validators ⌊110 × 1000/10000⌋ = 11, executor 99; bob pays
+	// only the fee once the unsettled escrow is refunded.
+	if got := bob0 - st.Accounts[addr(bob)].Balance; got != 110 {
+		t.Errorf("bob paid %d, want 110", got)
+	}
+	if got := st.Accounts[addr(alice)].Balance - alice0; got != 99 {
+		t.Errorf("host got %d, want 99", got)
+	}
+	if got := st.Accounts[addr(val)].Balance - val0; got != 11 {
+		t.Errorf("validator got %d, want 11", got)
 	}
 }

@@ -51,7 +51,8 @@ type Config struct {
 // HostSettings configure the compute host a node runs.
 type HostSettings struct {
 	Models []string `json:"models"`
-	// Nonces per proof sprint and the goroutines computing them.
+	// Nonces caps the nonces per proof sprint (the host stops earlier, 3
+	// blocks before the sprint ends); Workers goroutines compute them.
 	Nonces  uint64 `json:"nonces"`
 	Workers int    `json:"workers"`
 	Bond    uint64 `json:"bond"`

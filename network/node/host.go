@@ -28,7 +28,8 @@ type HostConfig struct {
 	Key     ed25519.PrivateKey
 	Models  []string
 	Backend model.Backend
-	// Nonces computed per proof sprint, by Workers goroutines.
+	// Nonces caps the nonces computed per sprint, by Workers goroutines;
+	// the host commits what it has 3 blocks before the sprint ends.
 	Nonces  uint64
 	Workers int
 	Bond    uint64
@@ -127,7 +128,8 @@ func (h *Host) step(ctx context.Context, st *ledger.State) {
 		return
 	}
 	params, seed := st.Params.Proof, ep.Seed
-	h.once(ctx, e, func(ctx context.Context) error { return h.sprint(ctx, e, params, seed) })
+	deadline := st.Params.EpochStart(e) + st.Params.SprintBlocks - 1 - commitMargin
+	h.once(ctx, e, func(ctx context.Context) error { return h.sprint(ctx, e, params, seed, deadline) })
 }
 
 // pruneTranscripts forgets transcripts whose validation window is over.
@@ -166,8 +168,13 @@ func (h *Host) once(ctx context.Context, key uint64, f func(context.Context) err
 	}()
 }
 
-// sprint computes the epoch's nonces, builds the Merkle tree and commits.
-func (h *Host) sprint(ctx context.Context, e uint64, params proof.Params, seed []byte) error {
+// commitMargin is how many blocks before the end of the sprint a host stops
+// computing, to get its commitment included in time.
+const commitMargin = 3
+
+// sprint computes the epoch's nonces until Nonces are done or the sprint
+// nears its end (deadline height), builds the Merkle tree and commits.
+func (h *Host) sprint(ctx context.Context, e uint64, params proof.Params, seed []byte, deadline int64) error {
 	h.mu.Lock()
 	_, have := h.sprints[e]
 	h.mu.Unlock()
@@ -176,21 +183,8 @@ func (h *Host) sprint(ctx context.Context, e uint64, params proof.Params, seed [
 		if err != nil {
 			return err
 		}
-		pub := tx.PubKey(h.cfg.Key.Public().(ed25519.PublicKey))
-		digests := make([]proof.Digest, h.cfg.Nonces)
-		var wg sync.WaitGroup
-		for k := range h.cfg.Workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				wk := w.Worker(pub)
-				for i := uint64(k); i < h.cfg.Nonces && ctx.Err() == nil; i += uint64(h.cfg.Workers) {
-					digests[i] = wk.Compute(i)
-				}
-			}()
-		}
-		wg.Wait()
-		if err := ctx.Err(); err != nil {
+		digests, err := h.compute(ctx, w, deadline)
+		if err != nil {
 			return err
 		}
 		leaves := make([][32]byte, len(digests))
@@ -210,18 +204,60 @@ func (h *Host) sprint(ctx context.Context, e uint64, params proof.Params, seed [
 		h.mu.Unlock()
 	}
 	h.mu.Lock()
-	root := h.sprints[e].tree.Root()
+	sr := h.sprints[e]
 	h.mu.Unlock()
-	_, err := h.chain.Submit(ctx, h.cfg.Key, &tx.Tx{CommitProof: &tx.CommitProof{Epoch: e, Root: root[:], Count: h.cfg.Nonces}})
+	root, count := sr.tree.Root(), sr.tree.Count()
+	if count == 0 {
+		return fmt.Errorf("epoch %d: no nonce computed before the commit deadline", e)
+	}
+	_, err := h.chain.Submit(ctx, h.cfg.Key, &tx.Tx{CommitProof: &tx.CommitProof{Epoch: e, Root: root[:], Count: count}})
 	var te *tx.Error
 	if errors.As(err, &te) && (te.Code == tx.CodeWrongPhase || te.Code == tx.CodeDuplicate) {
 		h.log.Info("commitment not taken", "epoch", e, "err", err)
 		return nil
 	}
 	if err == nil {
-		h.log.Info("committed proof", "epoch", e, "count", h.cfg.Nonces)
+		h.log.Info("committed proof", "epoch", e, "count", count)
 	}
 	return err
+}
+
+// compute returns the digests of nonces 0..n-1, computing rounds of
+// nonces on every worker until Nonces are done or the chain reaches the
+// deadline height; n is a whole number of rounds, so the leaves are a
+// contiguous prefix.
+func (h *Host) compute(ctx context.Context, w *proof.Weights, deadline int64) ([]proof.Digest, error) {
+	pub := tx.PubKey(h.cfg.Key.Public().(ed25519.PublicKey))
+	workers := uint64(h.cfg.Workers)
+	round := 8 * workers
+	digests := make([]proof.Digest, 0, h.cfg.Nonces)
+	wks := make([]*proof.Worker, workers)
+	for i := range wks {
+		wks[i] = w.Worker(pub)
+	}
+	for uint64(len(digests)) < h.cfg.Nonces {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if len(digests) > 0 && h.chain.View().Height >= deadline {
+			break
+		}
+		lo := uint64(len(digests))
+		n := min(round, h.cfg.Nonces-lo)
+		digests = digests[:lo+n]
+		var wg sync.WaitGroup
+		for k := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := lo + k; i < lo+n; i += workers {
+					digests[i] = wks[k].Compute(i)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	return digests, nil
 }
 
 func (h *Host) serveOpenings(w http.ResponseWriter, r *http.Request) {
