@@ -1,6 +1,8 @@
 package backtest
 
 import (
+	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -39,7 +41,7 @@ func TestAccountingByHand(t *testing.T) {
 		Prices:    series("price", 15*time.Minute, 20, 50, 200, -10),
 		Hashprice: series("hashprice", 24*time.Hour, 0.05),
 	}
-	res, err := Run(s, in, Options{Policies: []dispatch.Policy{scripted{[]float64{10, 6, 0, 10}}}})
+	res, err := Run(context.Background(), s, in, Options{Policies: []dispatch.Policy{scripted{[]float64{10, 6, 0, 10}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,6 @@ func richSite() *site.Site {
 
 func richInputs(n int) Inputs {
 	p := make([]float64, n)
-	load := make([]float64, n/4)
 	temp := make([]float64, n/4)
 	for i := range p {
 		p[i] = 45 + 30*math.Sin(float64(i)/5)
@@ -108,15 +109,22 @@ func richInputs(n int) Inputs {
 			p[i] = -15
 		}
 	}
-	for i := range load {
-		load[i] = 60000 + 10000*math.Sin(float64(i)/3)
+	for i := range temp {
 		temp[i] = 28 + 6*math.Sin(float64(i)/4)
 	}
+	// System load covers all of June (Central time) so June has a known
+	// peak, at 20:00Z on the 3rd, inside the price window.
+	loadStart := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	load := make([]float64, 31*24)
+	for i := range load {
+		load[i] = 60000 + 10000*math.Sin(float64(i)/3)
+	}
+	load[2*24+20] = 80000
 	start := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC)
 	return Inputs{
 		Prices:      market.Series{Start: start, Step: 15 * time.Minute, Values: p},
 		Hashprice:   market.Series{Start: start.Add(-24 * time.Hour), Step: 24 * time.Hour, Values: []float64{0.06, 0.055, 0.05}},
-		SystemLoad:  market.Series{Start: start, Step: time.Hour, Values: load},
+		SystemLoad:  market.Series{Start: loadStart, Step: time.Hour, Values: load},
 		Temperature: market.Series{Start: start, Step: time.Hour, Values: temp},
 	}
 }
@@ -126,13 +134,13 @@ func richInputs(n int) Inputs {
 // accounted profit must equal the LP optimum and beat every online policy.
 func TestAccountsReconcile(t *testing.T) {
 	s := richSite()
-	res, err := Run(s, richInputs(96), Options{Hindsight: true,
+	res, err := Run(context.Background(), s, richInputs(96), Options{Hindsight: true,
 		Policies: []dispatch.Policy{dispatch.AlwaysOn{}, dispatch.Strike{}, dispatch.Joule{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Peaks) != 1 {
-		t.Fatalf("peaks = %v, want one June peak", res.Peaks)
+	if want := time.Date(2024, 6, 3, 20, 0, 0, 0, time.UTC); len(res.Peaks) != 1 || !res.Peaks[0].Equal(want) {
+		t.Fatalf("peaks = %v, want the June peak at %v", res.Peaks, want)
 	}
 	hs := res.Policies[len(res.Policies)-1]
 	for _, p := range res.Policies {
@@ -176,7 +184,7 @@ func TestOddSites(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := richSite()
 			tc.edit(s)
-			res, err := Run(s, richInputs(24), Options{Hindsight: true, Trace: true, Policies: dispatch.Online()})
+			res, err := Run(context.Background(), s, richInputs(24), Options{Hindsight: true, Trace: true, Policies: dispatch.Online()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,15 +203,55 @@ func TestRunInputErrors(t *testing.T) {
 	in := richInputs(24)
 	short := in
 	short.Hashprice.Values = short.Hashprice.Values[:1]
-	if _, err := Run(s, short, Options{Policies: dispatch.Online()}); err == nil {
+	if _, err := Run(context.Background(), s, short, Options{Policies: dispatch.Online()}); err == nil {
 		t.Error("hashprice not covering the period: no error")
 	}
-	if _, err := Run(s, Inputs{}, Options{}); err != ErrNoData {
+	if _, err := Run(context.Background(), s, Inputs{}, Options{}); err != ErrNoData {
 		t.Errorf("no prices: error %v, want ErrNoData", err)
 	}
 	bad := richSite()
 	bad.InterconnectMW = -1
-	if _, err := Run(bad, in, Options{}); err == nil {
+	if _, err := Run(context.Background(), bad, in, Options{}); err == nil {
 		t.Error("invalid site: no error")
 	}
+}
+
+func TestRunCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, richSite(), richInputs(96), Options{Hindsight: true, Policies: dispatch.Online()}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled before the start: error %v, want context.Canceled", err)
+	}
+	// Cancelled mid-run: the policy loop checks every 4,096 intervals.
+	ctx, cancel = context.WithCancel(context.Background())
+	opt := Options{Hindsight: true, Policies: dispatch.Online(), Progress: func(done, total int) {
+		if done >= 4096 {
+			cancel()
+		}
+	}}
+	if _, err := Run(ctx, site.Reference(), scenarioInputs(60), opt); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled mid-run: error %v, want context.Canceled", err)
+	}
+}
+
+// TestPartialMonthNoPeak: a load series covering only part of June says
+// nothing about June's peak, so no 4CP is charged.
+func TestPartialMonthNoPeak(t *testing.T) {
+	in := richInputs(96)
+	in.SystemLoad = market.Series{Start: in.Prices.Start, Step: time.Hour, Values: constant(24, 70000)}
+	res, err := Run(context.Background(), richSite(), in, Options{Policies: []dispatch.Policy{dispatch.AlwaysOn{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Peaks) != 0 || res.Policies[0].FourCP != 0 {
+		t.Errorf("peaks %v, 4CP $%.2f: want none from a partial month", res.Peaks, res.Policies[0].FourCP)
+	}
+}
+
+func constant(n int, v float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }

@@ -4,6 +4,7 @@
 package backtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -91,6 +92,13 @@ func align(in Inputs) (*aligned, error) {
 		}
 		a.peak = make([]float64, p.Len())
 		for _, pk := range market.FourCP(in.SystemLoad) {
+			// A month the load series only partly covers has no known
+			// peak: its maximum so far need not be ERCOT's.
+			lt := pk.At.In(market.Central)
+			first := time.Date(lt.Year(), lt.Month(), 1, 0, 0, 0, 0, market.Central)
+			if first.Before(in.SystemLoad.Start) || first.AddDate(0, 1, 0).After(in.SystemLoad.End()) {
+				continue
+			}
 			end := pk.At.Add(in.SystemLoad.Step)
 			var idx []int
 			for t := pk.At; t.Before(end); t = t.Add(p.Step) {
@@ -126,13 +134,17 @@ func sample(s market.Series, grid market.Series, what string) ([]float64, error)
 	return out, nil
 }
 
-// Run backtests the policies (and hindsight) on s over the inputs.
-func Run(s *site.Site, in Inputs, opt Options) (*Result, error) {
+// Run backtests the policies (and hindsight) on s over the inputs. It
+// returns ctx's error soon after ctx is cancelled.
+func Run(ctx context.Context, s *site.Site, in Inputs, opt Options) (*Result, error) {
 	if ps := s.Problems(); len(ps) > 0 {
 		return nil, fmt.Errorf("backtest: site %s: %s", s.Name, ps[0])
 	}
 	a, err := align(in)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	n := len(a.price)
@@ -168,17 +180,21 @@ func Run(s *site.Site, in Inputs, opt Options) (*Result, error) {
 		}()
 	}
 	for _, p := range opt.Policies {
-		acc, err := runOnline(s, a, p, opt.Trace, progress)
+		// On error the solve goroutine finishes on its own into its
+		// buffered channel.
+		acc, err := runOnline(ctx, s, a, p, opt.Trace, progress)
 		if err != nil {
-			if plan != nil {
-				<-plan
-			}
 			return nil, err
 		}
 		res.Policies = append(res.Policies, acc)
 	}
 	if plan != nil {
-		sv := <-plan
+		var sv solved
+		select {
+		case sv = <-plan:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		if sv.err != nil {
 			return nil, sv.err
 		}
@@ -203,7 +219,7 @@ func Run(s *site.Site, in Inputs, opt Options) (*Result, error) {
 // runOnline steps an online policy through the period, feeding it only what
 // it may know: past prices, the current hashprice and temperature, past
 // system load and the rest of the day's load forecast.
-func runOnline(s *site.Site, a *aligned, p dispatch.Policy, trace bool, progress func(int)) (*Account, error) {
+func runOnline(ctx context.Context, s *site.Site, a *aligned, p dispatch.Policy, trace bool, progress func(int)) (*Account, error) {
 	n := len(a.price)
 	jobs := dispatch.Jobs(s, a.start, a.start.Add(time.Duration(n)*a.step))
 	acc := newAccount(p.Name(), s, a, jobs, trace)
@@ -262,6 +278,9 @@ func runOnline(s *site.Site, a *aligned, p dispatch.Policy, trace bool, progress
 		}
 		if t%4096 == 4095 {
 			progress(4096)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	progress(n % 4096)

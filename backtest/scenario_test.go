@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func scenarioInputs(days int) Inputs {
 func BenchmarkBacktestYear(b *testing.B) {
 	in := scenarioInputs(365)
 	for b.Loop() {
-		if _, err := Run(site.Reference(), in, Options{Policies: []dispatch.Policy{dispatch.AlwaysOn{}, dispatch.Strike{}, dispatch.Joule{}}}); err != nil {
+		if _, err := Run(context.Background(), site.Reference(), in, Options{Policies: []dispatch.Policy{dispatch.AlwaysOn{}, dispatch.Strike{}, dispatch.Joule{}}}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -29,7 +30,7 @@ func BenchmarkBacktestYear(b *testing.B) {
 func BenchmarkJouleYear(b *testing.B) {
 	in := scenarioInputs(365)
 	for b.Loop() {
-		if _, err := Run(site.Reference(), in, Options{Policies: []dispatch.Policy{dispatch.Joule{}}}); err != nil {
+		if _, err := Run(context.Background(), site.Reference(), in, Options{Policies: []dispatch.Policy{dispatch.Joule{}}}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -40,7 +41,7 @@ func BenchmarkJouleYear(b *testing.B) {
 func BenchmarkHindsightYear(b *testing.B) {
 	in := scenarioInputs(365)
 	for b.Loop() {
-		if _, err := Run(site.Reference(), in, Options{Hindsight: true}); err != nil {
+		if _, err := Run(context.Background(), site.Reference(), in, Options{Hindsight: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"bytes"
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ func TestDollars(t *testing.T) {
 // TestTableReconciles reads the printed table back: the printed components
 // must add up to the printed profit, up to rounding of each to the dollar.
 func TestTableReconciles(t *testing.T) {
-	res, err := Run(richSite(), richInputs(96), Options{Hindsight: true, Policies: dispatch.Online()})
+	res, err := Run(context.Background(), richSite(), richInputs(96), Options{Hindsight: true, Policies: dispatch.Online()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,11 @@ type Config struct {
 	// parallel reads and commands (default 128).
 	PollTimeout time.Duration
 	Concurrency int
-	Logger      *slog.Logger
+	// FeedPollEvery is the least clock time between two polls of the
+	// feeds that need polling (ERCOT), default 1 min: the API is rate
+	// limited and publishes a price every 5 to 15 minutes.
+	FeedPollEvery time.Duration
+	Logger        *slog.Logger
 }
 
 // Controller is the live site controller. It implements api.Site.
@@ -121,6 +125,7 @@ type Controller struct {
 	snap       snapshot
 	lastTick   time.Time
 	lastFull   time.Time
+	lastFeed   time.Time
 	lastWrite  time.Time
 	lastRollup time.Time
 	lastPrune  time.Time
@@ -183,6 +188,9 @@ func New(ctx context.Context, cfg Config) (*Controller, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 128
 	}
+	if cfg.FeedPollEvery <= 0 {
+		cfg.FeedPollEvery = time.Minute
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -216,10 +224,31 @@ func New(ctx context.Context, cfg Config) (*Controller, error) {
 	}
 	now := cfg.Now()
 	for _, a := range open {
+		if _, ok := c.byID[a.Target]; !ok {
+			// The miner is no longer configured: settle its action so
+			// the backlog does not carry it forever.
+			if _, err := cfg.Store.Transition(ctx, a.ID, a.State, store.Cancelled, now, "miner no longer configured", ""); err != nil {
+				return nil, fmt.Errorf("controller: cancel action %s: %w", a.ID, err)
+			}
+			continue
+		}
 		c.open[a.Target] = a
 		if a.State == store.Dispatched && now.Sub(a.DispatchedAt) < time.Minute {
 			if i, ok := c.byID[a.Target]; ok {
 				c.mem.Switched = append(c.mem.Switched, Switch{At: a.DispatchedAt, W: c.units[i].NominalW - c.units[i].SleepW})
+			}
+		}
+	}
+	if len(c.prices) == 0 {
+		// Rebuild the forecast's price history from the decision log:
+		// one decision per step, newest first.
+		decs, err := cfg.Store.Decisions(ctx, store.Filter{Since: now.Add(-14 * 24 * time.Hour), Limit: store.MaxLimit})
+		if err != nil {
+			return nil, fmt.Errorf("controller: reload price history: %w", err)
+		}
+		for i := len(decs) - 1; i >= 0; i-- {
+			if decs[i].FailSafe == "" {
+				c.prices = append(c.prices, decs[i].PriceUSDMWh)
 			}
 		}
 	}
@@ -271,8 +300,11 @@ func (c *Controller) Tick(ctx context.Context) error {
 	gpus := c.pollGPUs(ctx)
 	tPoll := time.Since(t0)
 	var errs []error
-	if err := c.cfg.Feeds.Poll(ctx, now); err != nil {
-		c.log.Warn("feed poll", "err", err)
+	if c.lastFeed.IsZero() || now.Sub(c.lastFeed) >= c.cfg.FeedPollEvery {
+		c.lastFeed = now // only Tick touches it, under tickMu
+		if err := c.cfg.Feeds.Poll(ctx, now); err != nil {
+			c.log.Warn("feed poll", "err", err)
+		}
 	}
 	verdict := c.cfg.Feeds.Evaluate(now)
 

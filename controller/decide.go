@@ -199,7 +199,6 @@ func (c *Controller) decide(ctx context.Context, now time.Time, v feed.Verdict, 
 		}
 	}
 	c.lastDecide, c.decideNow, c.lastDec, c.lastAnc = now, false, &dec, anc
-	c.snap.curtailedMW = mw["curtailed"]
 	c.mu.Unlock()
 	c.log.Info("decision", "id", id, "policy", dec.Policy, "price", price, "mining_mw", mw["mining"], "changed", len(changed), "failsafe", failsafe)
 	return nil

@@ -234,11 +234,21 @@ func NewDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	go d.gpuS.Serve(d.gpuLn)
 	gpuSrc := gpu.DCGM{Label: "dcgm-demo", URL: "http://" + d.gpuLn.Addr().String() + "/metrics"}
 
-	price, err := feed.NewReplay("scenario RT price", sc.Prices, origin, 1, true)
+	// Replays start at their series' first value: slice both at the origin
+	// (the hashprice at its day).
+	live, err := sc.Prices.Slice(origin, sc.Prices.End())
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	hp, err := feed.NewReplay("scenario hashprice", sc.Hashprice, origin, 1, true)
+	liveHP, err := sc.Hashprice.Slice(origin.Truncate(24*time.Hour), sc.Hashprice.End())
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	price, err := feed.NewReplay("scenario RT price", live, origin, 1, true)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	hp, err := feed.NewReplay("scenario hashprice", liveHP, origin.Truncate(24*time.Hour), 1, true)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}

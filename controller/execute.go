@@ -33,6 +33,7 @@ func (c *Controller) reconcile(ctx context.Context, now time.Time, obs map[strin
 	var errs []error
 	var dispatch []store.Action
 	var froms []store.ActionState
+	var whys []string
 	ids := map[string]string{} // created id → journalled id
 	failed := map[string]bool{}
 	for _, s := range steps {
@@ -58,6 +59,7 @@ func (c *Controller) reconcile(ctx context.Context, now time.Time, obs map[strin
 			a.ID = id
 			dispatch = append(dispatch, a)
 			froms = append(froms, s.From)
+			whys = append(whys, s.Reason)
 		default:
 			a, err := c.cfg.Store.Transition(ctx, s.Action.ID, s.From, s.To, now, s.Reason, "")
 			if err != nil {
@@ -90,7 +92,7 @@ func (c *Controller) reconcile(ctx context.Context, now time.Time, obs map[strin
 	c.open, c.mem = open, mem
 	c.mu.Unlock()
 	if len(dispatch) > 0 {
-		errs = append(errs, c.send(ctx, now, dispatch, froms, s2reason(steps), price)...)
+		errs = append(errs, c.send(ctx, now, dispatch, froms, whys, price)...)
 	}
 	return errors.Join(errs...)
 }
@@ -142,17 +144,6 @@ func (c *Controller) reload(ctx context.Context) {
 	c.mu.Unlock()
 }
 
-// s2reason maps each dispatched action to the reason of its step.
-func s2reason(steps []Step) map[string]string {
-	m := map[string]string{}
-	for _, s := range steps {
-		if s.Kind == StepDispatch {
-			m[s.Action.ID] = s.Reason
-		}
-	}
-	return m
-}
-
 // send carries out the dispatches in parallel. For each action the journal
 // moves to dispatched first, then the command goes out: a controller killed
 // between the two finds it dispatched and waits for telemetry or the
@@ -160,10 +151,10 @@ func s2reason(steps []Step) map[string]string {
 // (re-sent after the cooldown, up to MaxAttempts); success leaves it
 // dispatched until telemetry confirms it. The journal writes of one action
 // overlap the network round trips of others.
-func (c *Controller) send(ctx context.Context, now time.Time, as []store.Action, froms []store.ActionState, reasons map[string]string, price float64) []error {
+func (c *Controller) send(ctx context.Context, now time.Time, as []store.Action, froms []store.ActionState, reasons []string, price float64) []error {
 	errs := make([]error, len(as))
 	each(len(as), c.cfg.Concurrency, func(i int) {
-		errs[i] = c.sendOne(ctx, now, as[i], froms[i], reasons[as[i].ID], price)
+		errs[i] = c.sendOne(ctx, now, as[i], froms[i], reasons[i], price)
 	})
 	var out []error
 	for _, err := range errs {

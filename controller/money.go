@@ -112,7 +112,7 @@ func (c *Controller) account(now time.Time, obs map[string]Observation, gpus []g
 	}
 	c.lastTick = now
 	c.snap = snapshot{time: now, price: price, hp: hp, verdict: v, miningW: miningW, gpuW: aiW, hashrateTHs: hashrate,
-		curtailedMW: c.snap.curtailedMW, gpuTotal: total, gpuInf: inf, gpuBatch: batch, gpuIdle: idle, rates: rates}
+		curtailedMW: round3(c.curtailedW(obs) / 1e6), gpuTotal: total, gpuInf: inf, gpuBatch: batch, gpuIdle: idle, rates: rates}
 	if v.Active {
 		c.raise("failsafe", "critical", v.Reason)
 	} else {

@@ -175,7 +175,7 @@ func (c *Controller) writeTelemetry(ctx context.Context, now time.Time, obs map[
 	miningW, aiW := c.siteLoad(obs, gpus)
 	price, hp := prices(v)
 	c.mu.Lock()
-	curtailed := c.snap.curtailedMW
+	curtailed := c.curtailedW(obs) / 1e6
 	c.mu.Unlock()
 	if err := st.WriteSiteSamples(ctx, []store.SiteSample{{Time: now, MiningMW: miningW / 1e6, AIMW: aiW / 1e6,
 		CurtailedMW: curtailed, CapMW: c.cfg.Site.InterconnectMW, PriceUSDMWh: price, HashpriceUSD: hp}}); err != nil {
@@ -200,4 +200,19 @@ func (c *Controller) writeTelemetry(ctx context.Context, now time.Time, obs map[
 	c.lastWrite, c.lastRollup, c.lastPrune = now, now, lastPrune
 	c.mu.Unlock()
 	return nil
+}
+
+// curtailedW is capacity held idle on purpose, as measured (c.mu held): for
+// each reachable miner the controller wants asleep, its nameplate draw less
+// what it still draws. Mining plus curtailed is then the fleet's capacity
+// while a curtailment is under way, not double-counted.
+func (c *Controller) curtailedW(obs map[string]Observation) float64 {
+	w := 0.0
+	for _, u := range c.units {
+		o := obs[u.ID]
+		if d, ok := c.desired[u.ID]; ok && d.State == WantSleeping && o.Reachable() {
+			w += max(0, u.NominalW-o.PowerW)
+		}
+	}
+	return w
 }

@@ -228,7 +228,7 @@ func Reconcile(in ReconcileInput) ([]Step, Memory) {
 			CreatedAt:  in.Now,
 			UpdatedAt:  in.Now,
 		}
-		if in.Now.Sub(d.UpdatedAt) > p.Cooldown && wasConfirmedState(o) {
+		if in.Now.Sub(d.UpdatedAt) > p.Cooldown {
 			a.Reason = fmt.Sprintf("drift: desired %s, telemetry shows %s", d.State, o.State)
 		}
 		steps = append(steps, Step{Kind: StepCreate, Action: a, To: store.Pending, Reason: a.Reason})
@@ -270,13 +270,6 @@ func Reconcile(in ReconcileInput) ([]Step, Memory) {
 		mem.LastBatch = in.Now
 	}
 	return steps, mem
-}
-
-// wasConfirmedState reports whether an observation is a settled state (as
-// opposed to starting or unknown), i.e. a mismatch with the desired state
-// is drift rather than a command still taking effect.
-func wasConfirmedState(o Observation) bool {
-	return o.State == WantHashing || o.State == WantSleeping
 }
 
 func cmdFor(state string) string {

@@ -91,7 +91,7 @@ func NewServer(ctx context.Context, cfg *ServeConfig, getenv func(string) string
 		WakeTimeout: cc.WakeTimeout, MaxAttempts: cc.MaxAttempts, RampWPerMin: cc.RampMWPerMin * 1e6}
 	s.Controller, err = New(ctx, Config{Site: &cfg.Site, Fleet: fleet, GPUs: gpus, Feeds: feeds, ManualPrice: manualP, ManualHashprice: manualH,
 		Store: st, Interval: cc.Interval, Step: cc.Step, Params: params, GridHold: cc.GridHold, TelemetryEvery: cc.TelemetryEvery,
-		PollTimeout: cc.PollTimeout, Concurrency: cc.Concurrency, Logger: log})
+		PollTimeout: cc.PollTimeout, Concurrency: cc.Concurrency, FeedPollEvery: cfg.Feeds.Price.PollEvery, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}

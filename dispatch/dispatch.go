@@ -40,7 +40,11 @@ type Input struct {
 	// LoadForecast is the day-ahead system load forecast (MW) from Start to
 	// the end of the local day, one value per Step; nil when unknown.
 	LoadForecast []float64
-	State        State
+	// InferenceDemand, when non-nil, is the live inference demand (GPUs
+	// wanted now) of each GPU pool, replacing the site's hour-of-day
+	// profile; a controller fills it from its GPU layer.
+	InferenceDemand []float64
+	State           State
 }
 
 // State is the fleet as it stands when a decision is taken.

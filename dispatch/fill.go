@@ -47,7 +47,11 @@ func aiPlan(in *Input, d *Decision, price float64, priced bool) {
 			due   bool
 		}
 		var uses []use
-		if dem := g.Inference.Demand(in.Start, loc); dem > 0 {
+		dem := g.Inference.Demand(in.Start, loc)
+		if p < len(in.InferenceDemand) {
+			dem = max(in.InferenceDemand[p], 0)
+		}
+		if dem > 0 {
 			uses = append(uses, use{-1, g.Inference.PricePerGPUHour*h - dMW*price*h, dem, false})
 		}
 		for j, js := range in.State.Jobs {

@@ -43,6 +43,16 @@ func (h *Horizon) check() error {
 	case h.Peak != nil && len(h.Peak) != n:
 		return fmt.Errorf("horizon: %d peak flags for %d intervals", len(h.Peak), n)
 	}
+	for _, c := range []struct {
+		name string
+		v    []float64
+	}{{"price", h.Prices}, {"hashprice", h.Hashprice}, {"temperature", h.TempC}, {"peak share", h.Peak}} {
+		for i, v := range c.v {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("horizon: %s of interval %d (%s) is %v", c.name, i, h.Start.Add(time.Duration(i)*h.Step).Format(time.RFC3339), v)
+			}
+		}
+	}
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +132,24 @@ func TestHindsightMatchesGLPK(t *testing.T) {
 				t.Errorf("profit = %.9f, GLPK %.9f (relative error %.2g)", plan.Profit, want, rel)
 			}
 		})
+	}
+}
+
+func TestHindsightBadHorizon(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Horizon)
+		want string
+	}{
+		{"no intervals", func(h *Horizon) { h.Prices, h.Hashprice = nil, nil }, "no intervals"},
+		{"short hashprice", func(h *Horizon) { h.Hashprice = h.Hashprice[:3] }, "hashprices"},
+		{"NaN price", func(h *Horizon) { h.Prices[5] = math.NaN() }, "price of interval 5"},
+		{"zero step", func(h *Horizon) { h.Step = 0 }, "step"},
+	} {
+		hz := horizon(8, 1)
+		tc.edit(hz)
+		if _, err := Hindsight(tinySite(), hz); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", tc.name, err, tc.want)
+		}
 	}
 }

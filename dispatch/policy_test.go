@@ -185,6 +185,12 @@ func TestJouleServesAIFirst(t *testing.T) {
 	if l := LoadMW(s, &d); l > 0.5+1e-12 {
 		t.Errorf("load %.4f MW above cap", l)
 	}
+	// Live demand replaces the configured profile.
+	in.InferenceDemand = []float64{12}
+	if d := (Joule{}).Decide(in); d.Pools[0].Inference != 12 {
+		t.Errorf("inference %v GPUs, want the live demand of 12", d.Pools[0].Inference)
+	}
+	in.InferenceDemand = nil
 	// In a spike, cheap batch work pauses (1 kW above idle costs more than
 	// its $0.50/GPU-h); inference and the firm lease stay.
 	in.Prices[len(in.Prices)-1] = 4000

@@ -1,14 +1,20 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jouleworks/joule/api"
 	"github.com/jouleworks/joule/controller"
+	"github.com/jouleworks/joule/emulator/physics"
 	"github.com/jouleworks/joule/feed"
+	"github.com/jouleworks/joule/internal/testenv"
 	"github.com/jouleworks/joule/store"
 )
 
@@ -275,5 +281,93 @@ func TestStalePriceTriggersFailSafe(t *testing.T) {
 	h.do("GET", "/api/v1/status", viewerTok, "", &s)
 	if s.Feeds.Active || s.Mode != "auto" {
 		t.Errorf("after a fresh price: mode %q, fail-safe active %v", s.Mode, s.Feeds.Active)
+	}
+	// Back to mining: every firmware's wake is confirmed by hashrate (stock
+	// Antminer restarts its miner process and ramps for minutes).
+	h.until(10*time.Second, 20*time.Minute, "every miner hashing again", func() bool {
+		for _, a := range h.actions() {
+			if a.State != store.Confirmed {
+				return false
+			}
+		}
+		for i := range h.fleet.Len() {
+			if h.physState(i) != "hashing" {
+				return false
+			}
+		}
+		return true
+	})
+	for i := range h.fleet.Len() {
+		if c := h.fleet.Commands(i); c.Sleep != 1 || c.Wake != 1 || c.Repeats != 0 {
+			t.Errorf("miner %d: commands %+v, want one sleep, one wake, no repeats", i, c)
+		}
+	}
+}
+
+// A miner woken behind the controller's back is put back to sleep: drift
+// is detected from telemetry and re-dispatched once.
+func TestDriftIsRedispatched(t *testing.T) {
+	h := newHarness(t, opts{params: controller.Params{BatchSize: 16, Cooldown: 10 * time.Second}})
+	h.tick()
+	h.setPrice(spikePrice)
+	h.tick()
+	h.until(5*time.Second, 5*time.Minute, "curtailment confirmed", func() bool {
+		for _, a := range h.actions() {
+			if a.State != store.Confirmed {
+				return false
+			}
+		}
+		return true
+	})
+	h.step(30 * time.Second)
+	// Wake a sleeping miner by hand (a technician, a reboot).
+	j := h.byModel()["m50s"][0]
+	h.fleet.Do(j, func(m *physics.Miner) { m.Wake() })
+	h.until(10*time.Second, 10*time.Minute, "drifted miner back asleep", func() bool {
+		return h.physState(j) == "sleeping" && h.fleet.Commands(j).Sleep == 2
+	})
+	var s api.Snapshot
+	h.do("GET", "/api/v1/status", viewerTok, "", &s)
+	if s.Commands.Drifted < 1 {
+		t.Errorf("commands %+v: want the drift counted", s.Commands)
+	}
+	var audit struct{ Audit []store.AuditEntry }
+	h.do("GET", "/api/v1/audit?limit=1000", viewerTok, "", &audit)
+	found := false
+	for _, e := range audit.Audit {
+		if e.Target == h.fleet.Miner(j).Name && e.Action == "dispatch sleep" && strings.HasPrefix(e.Reason, "drift:") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no audited dispatch with a drift reason")
+	}
+	if c := h.fleet.Commands(j); c.Repeats != 0 || c.Wake != 0 {
+		t.Errorf("drifted miner commands %+v", c)
+	}
+}
+
+// /metrics from the live controller passes promtool.
+func TestMetricsPassPromtool(t *testing.T) {
+	promtool := testenv.Tool(t, "promtool")
+	h := newHarness(t, opts{})
+	h.tick()
+	req, _ := http.NewRequest("GET", h.srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+viewerTok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"joule_site_power_watts", "joule_miners{state=\"hashing\"} 16", "joule_reconciler_backlog"} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }

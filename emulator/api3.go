@@ -82,7 +82,8 @@ func API3Token(cmd, password, salt string, ts int64) string {
 }
 
 func (f *Fleet) serveAPI3(n *node, c net.Conn) {
-	if !f.gate(n, c, false) {
+	v := f.gate(n, c, false)
+	if v == vNone {
 		return
 	}
 	_ = c.SetReadDeadline(time.Now().Add(connTimeout))
@@ -91,9 +92,13 @@ func (f *Fleet) serveAPI3(n *node, c net.Conn) {
 		return
 	}
 	n.requests.Add(1)
-	reply := n.api3Reply(body)
+	reply := appendFrame(nil, n.api3Reply(body))
+	if v == vCut {
+		// The length prefix promises more than arrives.
+		reply = n.cutReply(reply, len(reply))
+	}
 	_ = c.SetWriteDeadline(time.Now().Add(connTimeout))
-	_, _ = c.Write(appendFrame(nil, reply))
+	_, _ = c.Write(reply)
 }
 
 // api3Reply answers one request body.

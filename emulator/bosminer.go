@@ -12,6 +12,7 @@ const bosVersion = "bosminer-plus-tuner 1.2.0-4d6b6fe1"
 
 func (bosDialect) description(*node) string { return "BOSer boser-buildroot 0.1.0-c6d5a0da" }
 func (bosDialect) multi() bool              { return false }
+func (bosDialect) text() bool               { return false }
 func (bosDialect) nul() bool                { return false }
 func (bosDialect) finish(w *jw, _ *node)    { finishID(w) }
 

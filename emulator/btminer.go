@@ -11,6 +11,7 @@ const btVersion = "20240603.18.REL"
 
 func (btDialect) description(*node) string { return "btminer" }
 func (btDialect) multi() bool              { return false }
+func (btDialect) text() bool               { return false }
 func (btDialect) nul() bool                { return true }
 func (btDialect) finish(w *jw, _ *node)    { finishID(w) }
 

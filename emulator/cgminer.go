@@ -145,16 +145,25 @@ func readRequest(c net.Conn, complete func([]byte) bool) ([]byte, error) {
 // requestIdle ends a request that stopped arriving before it was complete.
 const requestIdle = 250 * time.Millisecond
 
-// gate applies the miner's power and network state to a new connection. It
-// returns false when the connection must not be answered (it has then been
-// reset, dropped or held until the stall ends).
-func (f *Fleet) gate(n *node, c net.Conn, needAPI bool) bool {
+// verdict is what the network does to one connection.
+type verdict uint8
+
+const (
+	vServe verdict = iota // answer normally
+	vNone                 // no answer: reset, dropped or stalled (already carried out)
+	vCut                  // answer with a prefix of the reply, then close
+)
+
+// gate applies the miner's power and network state to a new connection.
+// Unless it returns vServe or vCut the connection has been dealt with
+// (reset, dropped, or held until the stall ends).
+func (f *Fleet) gate(n *node, c net.Conn, needAPI bool) verdict {
 	up, stall, cond := n.netState(needAPI)
 	return f.apply(c, up, stall, cond)
 }
 
 // netState decides, for one connection, whether the miner answers at all
-// and whether the network stalls it.
+// and whether the network stalls it (or, in NetCut mode, cuts it).
 func (n *node) netState(needAPI bool) (up, stall bool, cond physics.NetCondition) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -168,37 +177,65 @@ func (n *node) netState(needAPI bool) (up, stall bool, cond physics.NetCondition
 }
 
 // apply carries out netState's decision on c.
-func (f *Fleet) apply(c net.Conn, up, stall bool, cond physics.NetCondition) bool {
+func (f *Fleet) apply(c net.Conn, up, stall bool, cond physics.NetCondition) verdict {
 	if !up {
 		// Nothing listens on a powered-off or booting host: reset.
 		if tc, ok := c.(*net.TCPConn); ok {
 			_ = tc.SetLinger(0)
 		}
-		return false
+		return vNone
 	}
 	if stall {
-		if cond.Down && cond.Mode == physics.NetDrop {
-			return false
+		switch {
+		case cond.Mode == physics.NetCut:
+			// The prefix arrives promptly, then the link dies.
+			return vCut
+		case cond.Down && cond.Mode == physics.NetDrop:
+			return vNone
 		}
 		select {
 		case <-f.ctx.Done():
 		case <-time.After(stallFor):
 		}
+		return vNone
+	}
+	if !f.delay(cond) {
+		return vNone
+	}
+	return vServe
+}
+
+// delay waits out the network's added latency; false when the fleet closed
+// meanwhile.
+func (f *Fleet) delay(cond physics.NetCondition) bool {
+	if cond.LatencyS <= 0 {
+		return true
+	}
+	select {
+	case <-f.ctx.Done():
 		return false
+	case <-time.After(time.Duration(cond.LatencyS * float64(time.Second))):
+		return true
 	}
-	if cond.LatencyS > 0 {
-		select {
-		case <-f.ctx.Done():
-			return false
-		case <-time.After(time.Duration(cond.LatencyS * float64(time.Second))):
-		}
+}
+
+// cutReply is the part of reply a cut connection delivers: a random prefix
+// that stops short of the end of the reply's content (a trailing NUL or
+// frame does not count), so the reply is always incomplete.
+func (n *node) cutReply(reply []byte, content int) []byte {
+	if content <= 1 {
+		return nil
 	}
-	return true
+	n.mu.Lock()
+	k := 1 + n.rng.IntN(content-1)
+	n.mu.Unlock()
+	return reply[:k]
 }
 
 // serveCGMiner answers one cgminer-family API connection.
 func (f *Fleet) serveCGMiner(n *node, c net.Conn) {
-	if !f.gate(n, c, true) {
+	v := f.gate(n, c, true)
+	if v == vNone {
 		return
 	}
 	raw, err := readRequest(c, requestComplete)
@@ -207,6 +244,9 @@ func (f *Fleet) serveCGMiner(n *node, c net.Conn) {
 	}
 	n.requests.Add(1)
 	reply := n.cgReply(raw)
+	if v == vCut {
+		reply = n.cutReply(reply, len(bytes.TrimRight(reply, "\x00")))
+	}
 	_ = c.SetWriteDeadline(time.Now().Add(connTimeout))
 	_, _ = c.Write(reply)
 }
@@ -220,6 +260,7 @@ func (n *node) cgReply(raw []byte) []byte {
 	when := n.when()
 	req, err := parseCGRequest(raw)
 	var w jw
+	w.text = d.text() && !req.JSON
 	switch {
 	case err != nil:
 		code, msg := 14, "Invalid command"
@@ -277,6 +318,9 @@ type cgDialect interface {
 	description(n *node) string
 	multi() bool // accepts "a+b" multi-commands
 	nul() bool   // ends replies with a NUL byte
+	// text reports whether a plain-text request gets cgminer's text
+	// format (textw.go) rather than JSON: true of the real cgminer forks.
+	text() bool
 }
 
 func (n *node) dialect() cgDialect {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/netip"
+	"strings"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -148,44 +150,91 @@ func TestPortFallback(t *testing.T) {
 	}
 }
 
-func TestSharedListeners(t *testing.T) {
-	f := startFleet(t, Config{Count: 8, Seed: 4, Net: testNet(214), Listen: ListenShared, FreePorts: true})
-	if f.ListenModeInUse() != ListenShared {
-		t.Fatal("shared mode not in use")
+// TestListenersBindOwnAddress: every endpoint of every miner is bound on
+// that miner's own loopback address (never the wildcard), each answers as
+// its own miner, and an address in the /16 that is no miner refuses.
+func TestListenersBindOwnAddress(t *testing.T) {
+	f := startFleet(t, Config{Count: 8, Seed: 4, Net: testNet(214), FreePorts: true})
+	if got, want := f.Listeners(), 0; got <= want {
+		t.Fatalf("Listeners() = %d", got)
 	}
+	bound := 0
 	for _, m := range f.Miners() {
+		for _, ap := range []netip.AddrPort{m.CGMiner, m.HTTP, m.API3} {
+			if !ap.IsValid() {
+				continue
+			}
+			bound++
+			if ap.Addr() != m.Addr || !ap.Addr().IsLoopback() {
+				t.Errorf("%s endpoint %s, want on its own loopback address %s", m.Name, ap, m.Addr)
+			}
+		}
 		v := cgReplyJSON(t, f, m.Index, "version")
 		ver := v["VERSION"].([]any)[0].(map[string]any)
 		if ver["Type"] != m.Model {
-			t.Fatalf("%s (%s) answered as %v: routing by address is wrong", m.Name, m.Addr, ver["Type"])
+			t.Fatalf("%s (%s) answered as %v", m.Name, m.Addr, ver["Type"])
+		}
+		if m.Firmware == Stock {
+			resp, err := digestClient("root").Get("http://" + m.HTTP.String() + "/cgi-bin/get_system_info.cgi")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var info map[string]string
+			_ = json.NewDecoder(resp.Body).Decode(&info)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || info["ipaddress"] != m.Addr.String() {
+				t.Fatalf("HTTP for %s: %d %v", m.Addr, resp.StatusCode, info)
+			}
 		}
 	}
-	for _, m := range f.Miners() {
-		if m.Firmware != Stock {
-			continue
-		}
-		resp, err := digestClient("root").Get("http://" + m.HTTP.String() + "/cgi-bin/get_system_info.cgi")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var info map[string]string
-		_ = json.NewDecoder(resp.Body).Decode(&info)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || info["ipaddress"] != m.Addr.String() {
-			t.Fatalf("shared HTTP for %s: %d %v", m.Addr, resp.StatusCode, info)
-		}
+	if bound != f.Listeners() {
+		t.Errorf("%d endpoints bound, Listeners() = %d", bound, f.Listeners())
 	}
-	// An address in the /16 that is no miner: accepted by the shared
-	// socket, then closed without a word.
 	stranger := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 214, 200, 200}), f.Miner(0).CGMiner.Port())
-	c, err := net.DialTimeout("tcp", stranger.String(), 5*time.Second)
-	if err == nil {
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-		_, _ = io.WriteString(c, "version")
-		b, _ := io.ReadAll(c)
+	if c, err := net.DialTimeout("tcp", stranger.String(), 5*time.Second); err == nil {
 		c.Close()
-		if len(b) != 0 {
-			t.Fatalf("non-miner address answered %q", b)
+		t.Fatalf("%s is no miner but accepted a connection", stranger)
+	}
+}
+
+// TestFDLimit: a fleet whose listeners cannot fit the open-file limit is
+// refused before anything is bound, with the figures in the error.
+func TestFDLimit(t *testing.T) {
+	for _, tc := range []struct {
+		miners, need, open, limit int
+		fail                      bool
+	}{
+		{10000, 15000, 10, 20000, false},
+		{10000, 17000, 10, 20000, false},
+		{10000, 20000, 10, 20000, true},
+		{100, 200, 10, 1024, true},
+		{100, 200, 10, 0, false}, // limit unknown
+	} {
+		err := checkFDs(tc.miners, tc.need, tc.open, tc.limit)
+		var fe *FDLimitError
+		if got := errors.As(err, &fe); got != tc.fail {
+			t.Errorf("checkFDs(%d listeners, %d open, limit %d) = %v, want failure %v", tc.need, tc.open, tc.limit, err, tc.fail)
+		}
+	}
+	f, err := NewFleet(Config{Count: maxMiners, Seed: 1, Net: testNet(215), FreePorts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Listeners() <= maxMiners {
+		t.Fatalf("default mix of %d miners needs %d listeners, want more than one each", maxMiners, f.Listeners())
+	}
+	if fdLimit() >= f.Listeners()+ConnReserve+openFDs() {
+		t.Skipf("open-file limit %d fits %d listeners", fdLimit(), f.Listeners())
+	}
+	err = f.Start(context.Background())
+	defer f.Close()
+	var fe *FDLimitError
+	if !errors.As(err, &fe) || fe.Listeners != f.Listeners() || fe.Limit != fdLimit() {
+		t.Fatalf("Start = %v, want an FDLimitError for %d listeners", err, f.Listeners())
+	}
+	for _, want := range []string{fmt.Sprint(f.Listeners()), fmt.Sprint(fdLimit()), "ulimit -n"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
 		}
 	}
 }

@@ -26,7 +26,8 @@ type FaultSpec struct {
 // network_timeout); fail-in the simulated time from start to the failure
 // and lead-up how long before it the signature starts (Go durations, e.g.
 // 48h, 90m; lead-up defaults to the kind's); target the board or fan index
-// (default 0), or for network_timeout "stall" or "drop".
+// (default 0), or for network_timeout "stall", "drop" or "cut" (the reply
+// is cut off mid-write).
 func ParseFaultSpec(s string) (FaultSpec, error) {
 	parts := strings.Split(strings.TrimSpace(s), ":")
 	if len(parts) < 3 || len(parts) > 5 {
@@ -58,6 +59,8 @@ func ParseFaultSpec(s string) (FaultSpec, error) {
 			fs.Fault.Mode = physics.NetStall
 		case kind == physics.NetworkTimeout && t == "drop":
 			fs.Fault.Mode = physics.NetDrop
+		case kind == physics.NetworkTimeout && t == "cut":
+			fs.Fault.Mode = physics.NetCut
 		default:
 			v, err := strconv.Atoi(t)
 			if err != nil || v < 0 || v >= physics.MaxBoards {

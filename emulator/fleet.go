@@ -56,19 +56,18 @@ const (
 	PortWhatsminer = 4433
 )
 
-// ListenMode chooses how miners' endpoints are bound.
+// ListenMode chooses how miners' endpoints are bound. There is one layout
+// left: every endpoint on its miner's own 127.x.y.z address (a fleet never
+// binds the wildcard address). The type stays so configurations that name
+// a mode keep compiling.
 type ListenMode uint8
 
-// Listen modes. PerMiner binds one socket per miner and port on the miner's
-// own 127.0.x.y address. Shared binds one socket per port on the wildcard
-// address restricted to the loopback device (SO_BINDTODEVICE "lo") and routes
-// each connection by the address it was made to; it needs far fewer file
-// descriptors, for fleets of thousands. Auto picks PerMiner while the
-// listeners fit comfortably in the file-descriptor limit.
+// Listen modes. ListenAuto (the zero value) and ListenPerMiner both bind one
+// socket per miner and port on the miner's own loopback address; Start
+// refuses with an *FDLimitError when those do not fit the open-file limit.
 const (
 	ListenAuto ListenMode = iota
 	ListenPerMiner
-	ListenShared
 )
 
 // Config describes a fleet.
@@ -98,7 +97,8 @@ type Config struct {
 	// real ones, for tests that must not contend for fixed ports; the ports
 	// chosen are in MinerInfo as always.
 	FreePorts bool
-	// Listen picks the listener layout (default ListenAuto).
+	// Listen picks the listener layout (default ListenAuto, which is
+	// ListenPerMiner).
 	Listen ListenMode
 	// Password for the web interfaces and Whatsminer API: empty means the
 	// firmware default ("root" for Antminer stock and Braiins, "super" for
@@ -188,6 +188,9 @@ func NewFleet(cfg Config) (*Fleet, error) {
 	}
 	if cfg.FaultRate < 0 {
 		return nil, fmt.Errorf("%w: fault rate %g, want ≥ 0", ErrConfig, cfg.FaultRate)
+	}
+	if cfg.Listen > ListenPerMiner {
+		return nil, fmt.Errorf("%w: listen mode %d: only per-miner listeners exist (each on the miner's own loopback address)", ErrConfig, cfg.Listen)
 	}
 	if cfg.Ambient == 0 {
 		cfg.Ambient = 25

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -17,7 +19,8 @@ func fuzzFleet(t testing.TB) *Fleet {
 
 // FuzzCGMinerRequest feeds any bytes to every dialect's 4028 request
 // handler: no panic, and the reply is JSON once bmminer's `}{` and the NUL
-// are accounted for.
+// are accounted for, or, for a plain request to bmminer, well-formed text:
+// a STATUS record first, every record ended by '|', every field key=value.
 func FuzzCGMinerRequest(f *testing.F) {
 	for _, s := range []string{
 		"summary", "stats", "version|", "devs\x00", "summary\n", "pools|0", "logon", "curtail|abc,sleep",
@@ -34,8 +37,15 @@ func FuzzCGMinerRequest(f *testing.F) {
 			t.Fatalf("parseCGRequest error %v is not one of the documented ones", err)
 		}
 		_ = requestComplete(raw)
+		req, _ := parseCGRequest(raw)
 		for _, n := range fl.nodes {
 			out := n.cgReply(raw)
+			if n.dialect().text() && !req.JSON {
+				if err := checkText(out); err != nil {
+					t.Fatalf("%s text reply to %q: %v: %q", n.info.Firmware, raw, err, out)
+				}
+				continue
+			}
 			out = bytes.TrimRight(out, "\x00")
 			out = bytes.ReplaceAll(out, []byte("}{"), []byte("},{"))
 			for _, q := range [][2]string{{"[,", "["}, {",,", ","}, {",]", "]"}, {":inf", ":null"}} {
@@ -46,6 +56,45 @@ func FuzzCGMinerRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkText checks a cgminer text reply's grammar.
+func checkText(b []byte) error {
+	if !bytes.HasSuffix(b, []byte("|\x00")) {
+		return errors.New(`does not end in "|" NUL`)
+	}
+	if !bytes.HasPrefix(b, []byte("STATUS=")) {
+		return errors.New("does not start with STATUS=")
+	}
+	recs := splitUnescaped(b[:len(b)-2], '|')
+	for i, rec := range recs {
+		for j, f := range splitUnescaped(rec, ',') {
+			if len(splitUnescaped(f, '=')) == 2 {
+				continue
+			}
+			if j == 0 && i > 0 && len(splitUnescaped(f, '=')) == 1 {
+				continue // a bare section name
+			}
+			return fmt.Errorf("record %d field %d %q is not key=value", i, j, f)
+		}
+	}
+	return nil
+}
+
+// splitUnescaped splits b at sep where sep is not backslash-escaped.
+func splitUnescaped(b []byte, sep byte) [][]byte {
+	var out [][]byte
+	start := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case sep:
+			out = append(out, b[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, b[start:])
 }
 
 // FuzzAPI3 feeds any frame body to the Whatsminer API v3 handler and any

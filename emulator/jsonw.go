@@ -8,9 +8,17 @@ import (
 // jw writes JSON with keys in the order firmware writes them (maps would
 // sort them) and lets dialects reproduce their quirks (a missing comma
 // between objects, numbers as strings). Only ASCII keys are written.
+//
+// With text set it writes the same reply in cgminer's plain-text format
+// instead (see textw.go): dialect code is written once for both.
 type jw struct {
 	b    []byte
 	need bool // a comma is due before the next key or element
+
+	text    bool   // cgminer text format
+	depth   int    // text: nesting of open objects and arrays
+	section string // text: name of the array being written
+	fields  int    // text: fields written in the current record
 }
 
 func (w *jw) sep() {
@@ -22,12 +30,20 @@ func (w *jw) sep() {
 
 // open starts an object or array, as an element or after a key.
 func (w *jw) open(c byte) *jw {
+	if w.text {
+		w.textOpen(c)
+		return w
+	}
 	w.sep()
 	w.b = append(w.b, c)
 	return w
 }
 
 func (w *jw) close(c byte) *jw {
+	if w.text {
+		w.textClose(c)
+		return w
+	}
 	w.b = append(w.b, c)
 	w.need = true
 	return w
@@ -44,12 +60,28 @@ func (w *jw) key(k string) *jw {
 }
 
 // obj opens an object under key k.
-func (w *jw) obj(k string) *jw { return w.key(k).open('{') }
+func (w *jw) obj(k string) *jw {
+	if w.text {
+		w.textKey(k)
+		return w.open('{')
+	}
+	return w.key(k).open('{')
+}
 
 // arr opens an array under key k.
-func (w *jw) arr(k string) *jw { return w.key(k).open('[') }
+func (w *jw) arr(k string) *jw {
+	if w.text {
+		w.textKey(k)
+		return w.open('[')
+	}
+	return w.key(k).open('[')
+}
 
 func (w *jw) str(k, v string) *jw {
+	if w.text {
+		w.textField(k, v, true)
+		return w
+	}
 	w.key(k)
 	w.b = appendString(w.b, v)
 	w.need = true
@@ -57,6 +89,10 @@ func (w *jw) str(k, v string) *jw {
 }
 
 func (w *jw) int(k string, v int64) *jw {
+	if w.text {
+		w.textField(k, strconv.FormatInt(v, 10), false)
+		return w
+	}
 	w.key(k)
 	w.b = strconv.AppendInt(w.b, v, 10)
 	w.need = true
@@ -66,14 +102,22 @@ func (w *jw) int(k string, v int64) *jw {
 // num writes a float with prec decimals (NaN and ±Inf as 0: the quirk
 // writers below emit bare inf/nan deliberately, never by accident).
 func (w *jw) num(k string, v float64, prec int) *jw {
+	if w.text {
+		w.textField(k, string(appendFloat(nil, v, prec)), false)
+		return w
+	}
 	w.key(k)
 	w.b = appendFloat(w.b, v, prec)
 	w.need = true
 	return w
 }
 
-// numStr writes a number as a JSON string, as bmminer does for some keys.
+// numStr writes a number as a JSON string, as bmminer does for some keys
+// (in text, where every value is bare, a plain number).
 func (w *jw) numStr(k string, v float64, prec int) *jw {
+	if w.text {
+		return w.num(k, v, prec)
+	}
 	w.key(k)
 	w.b = append(w.b, '"')
 	w.b = appendFloat(w.b, v, prec)
@@ -83,6 +127,10 @@ func (w *jw) numStr(k string, v float64, prec int) *jw {
 }
 
 func (w *jw) bool(k string, v bool) *jw {
+	if w.text {
+		w.textField(k, strconv.FormatBool(v), false)
+		return w
+	}
 	w.key(k)
 	w.b = strconv.AppendBool(w.b, v)
 	w.need = true
@@ -91,6 +139,10 @@ func (w *jw) bool(k string, v bool) *jw {
 
 // raw writes pre-formed JSON text under key k.
 func (w *jw) raw(k, v string) *jw {
+	if w.text {
+		w.textField(k, v, true)
+		return w
+	}
 	w.key(k)
 	w.b = append(w.b, v...)
 	w.need = true

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -43,16 +45,11 @@ type listeners struct {
 	conns  sync.WaitGroup
 	active map[net.Conn]struct{} // raw TCP connections being served
 	closed bool
-	mode   ListenMode
 }
 
-// ListenModeInUse reports the layout Start chose (PerMiner or Shared).
-func (f *Fleet) ListenModeInUse() ListenMode {
-	if f.lis == nil {
-		return f.cfg.Listen
-	}
-	return f.lis.mode
-}
+// ListenModeInUse reports the listener layout: always ListenPerMiner, the
+// only layout there is.
+func (f *Fleet) ListenModeInUse() ListenMode { return ListenPerMiner }
 
 func (f *Fleet) port(s service) int {
 	if f.cfg.FreePorts {
@@ -67,9 +64,9 @@ func (f *Fleet) port(s service) int {
 	return f.cfg.Ports.CGMiner
 }
 
-// listen binds every endpoint and starts the accept loops.
-func (f *Fleet) listen() (*listeners, error) {
-	lis := &listeners{mode: f.cfg.Listen}
+// Listeners is how many listening sockets Start binds: one per miner and
+// port its dialect serves (LuxOS 1; stock, Braiins and Whatsminer 2).
+func (f *Fleet) Listeners() int {
 	need := 0
 	for _, n := range f.nodes {
 		for s := svcCGMiner; s <= svcAPI3; s++ {
@@ -78,11 +75,45 @@ func (f *Fleet) listen() (*listeners, error) {
 			}
 		}
 	}
-	if lis.mode == ListenAuto {
-		lis.mode = ListenPerMiner
-		if need > fdBudget() {
-			lis.mode = ListenShared
-		}
+	return need
+}
+
+// ConnReserve is how many file descriptors Start keeps free beyond the
+// listeners, for connections being served (and, in tests and benchmarks,
+// the client sockets of the same process) and the process's own files.
+const ConnReserve = 1024
+
+// FDLimitError reports that a fleet's listeners do not fit in the process's
+// open-file limit (RLIMIT_NOFILE). Start returns it before binding anything.
+type FDLimitError struct {
+	Miners    int // fleet size
+	Listeners int // sockets the fleet needs, see Fleet.Listeners
+	Open      int // file descriptors already open
+	Limit     int // the soft open-file limit
+}
+
+func (e *FDLimitError) Error() string {
+	need := e.Listeners + ConnReserve + e.Open
+	return fmt.Sprintf("emulator: %d miners need %d listening sockets (+%d reserved for connections, %d already open) = %d file descriptors, over the open-file limit of %d (ulimit -n); raise the limit or use fewer miners, or a mix with more LuxOS miners (1 listener each; stock, Braiins and Whatsminer need 2)",
+		e.Miners, e.Listeners, ConnReserve, e.Open, need, e.Limit)
+}
+
+// checkFDs returns an *FDLimitError when need listeners plus ConnReserve do
+// not fit next to the open descriptors under limit (limit ≤ 0: unknown,
+// not checked).
+func checkFDs(miners, need, open, limit int) error {
+	if limit <= 0 || need+ConnReserve+open <= limit {
+		return nil
+	}
+	return &FDLimitError{Miners: miners, Listeners: need, Open: open, Limit: limit}
+}
+
+// listen binds every endpoint, each on its miner's own loopback address,
+// and starts the accept loops.
+func (f *Fleet) listen() (*listeners, error) {
+	lis := &listeners{}
+	if err := checkFDs(len(f.nodes), f.Listeners(), openFDs(), fdLimit()); err != nil {
+		return nil, err
 	}
 	lis.http = &http.Server{
 		Handler:           http.HandlerFunc(f.serveHTTP),
@@ -92,37 +123,48 @@ func (f *Fleet) listen() (*listeners, error) {
 		ErrorLog:          log.New(io.Discard, "", 0),
 		BaseContext:       func(net.Listener) context.Context { return f.ctx },
 	}
-	var err error
-	if lis.mode == ListenShared {
-		err = f.listenShared(lis)
-	} else {
-		err = f.listenPerMiner(lis)
-	}
-	if err != nil {
+	if err := f.listenPerMiner(lis); err != nil {
 		lis.close()
 		return nil, err
 	}
-	f.log.Info("fleet listening", "miners", len(f.nodes), "listeners", len(lis.ls), "mode", map[ListenMode]string{ListenPerMiner: "per-miner", ListenShared: "shared"}[lis.mode])
+	f.log.Info("fleet listening", "miners", len(f.nodes), "listeners", len(lis.ls))
 	return lis, nil
 }
 
-// fdBudget is how many listeners PerMiner may use: half the open-file
-// limit, leaving the rest for connections (client and server side).
-func fdBudget() int {
+// fdLimit is the soft open-file limit (Go raises it to the hard limit at
+// start-up on Linux); 0 when unknown.
+func fdLimit() int {
 	var rl syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		return 1000
+		return 0
 	}
-	return int(rl.Cur / 2)
+	if rl.Cur > math.MaxInt32 {
+		return math.MaxInt32
+	}
+	return int(rl.Cur)
 }
 
+// openFDs counts the process's open file descriptors (0 where /proc is
+// not available).
+func openFDs() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0
+	}
+	return len(ents)
+}
+
+// listenPerMiner binds each endpoint on the miner's own 127.x.y.z address:
+// nothing ever binds the wildcard address, so no miner is reachable from
+// another host.
 func (f *Fleet) listenPerMiner(lis *listeners) error {
+	lc := net.ListenConfig{KeepAlive: -1} // one request per connection: keep-alive would only cost syscalls
 	for _, n := range f.nodes {
 		for s := svcCGMiner; s <= svcAPI3; s++ {
 			if !n.serves(s) {
 				continue
 			}
-			l, err := listenFallback(context.Background(), net.ListenConfig{KeepAlive: -1}, n.info.Addr, f.port(s))
+			l, err := listenFallback(context.Background(), lc, n.info.Addr, f.port(s))
 			if err != nil {
 				return fmt.Errorf("emulator: miner %s: %w", n.info.Name, err)
 			}
@@ -133,39 +175,6 @@ func (f *Fleet) listenPerMiner(lis *listeners) error {
 			n.mu.Unlock()
 			lis.add(f, l, s, n)
 		}
-	}
-	return nil
-}
-
-func (f *Fleet) listenShared(lis *listeners) error {
-	for s := svcCGMiner; s <= svcAPI3; s++ {
-		used := false
-		for _, n := range f.nodes {
-			if n.serves(s) {
-				used = true
-				break
-			}
-		}
-		if !used {
-			continue
-		}
-		lc, err := loopbackOnly()
-		if err != nil {
-			return fmt.Errorf("emulator: shared listener: %w", err)
-		}
-		l, err := listenFallback(context.Background(), lc, netip.IPv4Unspecified(), f.port(s))
-		if err != nil {
-			return fmt.Errorf("emulator: shared listener: %w", err)
-		}
-		port := uint16(l.Addr().(*net.TCPAddr).Port)
-		for _, n := range f.nodes {
-			if n.serves(s) {
-				n.mu.Lock()
-				n.setEndpoint(s, netip.AddrPortFrom(n.info.Addr, port))
-				n.mu.Unlock()
-			}
-		}
-		lis.add(f, l, s, nil)
 	}
 	return nil
 }
@@ -198,9 +207,8 @@ func (n *node) setEndpoint(s service, ap netip.AddrPort) {
 	}
 }
 
-// add registers a listener and starts serving it. fixed is the miner a
-// per-miner listener belongs to; nil routes by local address.
-func (lis *listeners) add(f *Fleet, l net.Listener, s service, fixed *node) {
+// add registers a listener of miner n and starts serving it.
+func (lis *listeners) add(f *Fleet, l net.Listener, s service, n *node) {
 	lis.mu.Lock()
 	lis.ls = append(lis.ls, l)
 	lis.mu.Unlock()
@@ -208,10 +216,10 @@ func (lis *listeners) add(f *Fleet, l net.Listener, s service, fixed *node) {
 		go func() { _ = lis.http.Serve(l) }()
 		return
 	}
-	go lis.accept(f, l, s, fixed)
+	go lis.accept(f, l, s, n)
 }
 
-func (lis *listeners) accept(f *Fleet, l net.Listener, s service, fixed *node) {
+func (lis *listeners) accept(f *Fleet, l net.Listener, s service, n *node) {
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -220,14 +228,6 @@ func (lis *listeners) accept(f *Fleet, l net.Listener, s service, fixed *node) {
 			}
 			// Out of file descriptors and the like: back off, keep serving.
 			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		n := fixed
-		if n == nil {
-			n = f.nodeFor(c.LocalAddr())
-		}
-		if n == nil || !n.serves(s) {
-			c.Close()
 			continue
 		}
 		if !lis.track(c) {

@@ -17,6 +17,7 @@ const luxVersion = "2024.11.1.154723-9ab2e3b8"
 
 func (luxDialect) description(*node) string { return "LUXminer " + luxVersion }
 func (luxDialect) multi() bool              { return true }
+func (luxDialect) text() bool               { return false }
 func (luxDialect) nul() bool                { return true }
 func (luxDialect) finish(w *jw, _ *node)    { finishID(w) }
 

@@ -14,6 +14,7 @@ type bmDialect struct{}
 
 func (bmDialect) description(*node) string { return "bmminer 1.0.0" }
 func (bmDialect) multi() bool              { return true }
+func (bmDialect) text() bool               { return true }
 func (bmDialect) nul() bool                { return true }
 func (bmDialect) finish(w *jw, n *node) {
 	if n.f.cfg.Truncate {
@@ -179,8 +180,14 @@ func writeAntStats(w *jw, n *node, t *physics.Telemetry, quirky bool) {
 	} else {
 		w.num("GHS 5s", t.HashGH, 2)
 	}
+	mode := t.Mode
+	if quirky {
+		// bmminer reports the mode its process runs in: sleep once the
+		// boards are down, not the moment set_miner_conf.cgi asked for it.
+		mode = t.FirmwareMode
+	}
 	w.num("GHS av", t.HashAvgGH, 2).num("rate_30m", t.HashAvgGH, 2).
-		int("Mode", int64(t.Mode)).int("miner_count", int64(t.NBoards)).
+		int("Mode", int64(mode)).int("miner_count", int64(t.NBoards)).
 		int("frequency", int64(t.FreqMHz+0.5))
 	w.int("fan_num", int64(t.NFans))
 	base := fanBase(n)

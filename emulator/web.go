@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jouleworks/joule/emulator/physics"
 )
@@ -40,11 +41,13 @@ func (f *Fleet) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // gateHTTP applies the miner's power and network state like gate does for
-// raw TCP, hijacking the connection to reset, drop or stall it.
+// raw TCP, hijacking the connection to reset, drop, stall or cut it. A cut
+// HTTP reply is a status line and headers promising a body that never
+// arrives.
 func (f *Fleet) gateHTTP(n *node, w http.ResponseWriter) bool {
 	up, stall, cond := n.netState(false)
 	if up && !stall {
-		return f.apply(nil, up, stall, cond)
+		return f.apply(nil, up, stall, cond) == vServe
 	}
 	hj, ok := w.(http.Hijacker)
 	if !ok {
@@ -55,7 +58,11 @@ func (f *Fleet) gateHTTP(n *node, w http.ResponseWriter) bool {
 		return false
 	}
 	defer c.Close()
-	f.apply(c, up, stall, cond)
+	if f.apply(c, up, stall, cond) == vCut {
+		head := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 512\r\n\r\n{\"STATUS\":"
+		_ = c.SetWriteDeadline(time.Now().Add(connTimeout))
+		_, _ = c.Write(n.cutReply([]byte(head), len(head)+1))
+	}
 	return false
 }
 

@@ -11,9 +11,16 @@ import (
 )
 
 // cgReplyJSON sends req to a miner's 4028 and decodes the reply (after
-// dropping the trailing NUL; bmminer's `}{` is repaired first).
+// dropping the trailing NUL; bmminer's `}{` is repaired first). A plain request
+// (`cmd` or `cmd|param`) is sent in its JSON form, since stock bmminer
+// answers plain requests in text (see TestStockPlainTextReplies).
 func cgReplyJSON(t *testing.T, f *Fleet, i int, req string) map[string]any {
 	t.Helper()
+	if !strings.HasPrefix(strings.TrimSpace(req), "{") {
+		cmd, param, _ := strings.Cut(req, "|")
+		js, _ := json.Marshal(map[string]string{"command": cmd, "parameter": param})
+		req = string(js)
+	}
 	b := rawCG(t, f.Miner(i).CGMiner, req)
 	b = bytes.TrimRight(b, "\x00")
 	b = bytes.ReplaceAll(b, []byte("}{"), []byte("},{"))

@@ -30,8 +30,9 @@ const CGMinerPort = 4028
 type CGMiner struct {
 	Addr    string        // host:port
 	Timeout time.Duration // per request; 0 means DefaultTimeout
-	// Plain sends `cmd|param` instead of the JSON request form. Replies are
-	// JSON either way.
+	// Plain sends `cmd|param` instead of the JSON request form. Real
+	// cgminer and stock bmminer then answer in cgminer's text format
+	// (`STATUS=S,...|SUMMARY,...|`), others in JSON; Do decodes both.
 	Plain bool
 	// Dialer, when set, replaces net.Dialer (tests, proxies).
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)

@@ -97,10 +97,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		defer bar.Finish()
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	res, err := backtest.Run(s, in, opt)
+	res, err := backtest.Run(ctx, s, in, opt)
 	if err != nil {
 		return err
 	}

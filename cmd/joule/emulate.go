@@ -26,7 +26,6 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ambient := fs.Float64("ambient", 25, "inlet air (coolant for hydro) temperature, °C")
 	faults := fs.Float64("faults", 0, "random faults per miner per simulated day")
 	netFlag := fs.String("net", "127.0.0.0", "the 127.B.0.0/16 the miners live in (miner i at 127.B.(1+i/254).(1+i%254))")
-	listen := fs.String("listen", "auto", "listener layout: auto, per-miner or shared")
 	cgPort := fs.Int("cgminer-port", emulator.PortCGMiner, "cgminer API port")
 	httpPort := fs.Int("http-port", emulator.PortHTTP, "web / REST port (falls back to a free port when it cannot be bound)")
 	api3Port := fs.Int("api3-port", emulator.PortWhatsminer, "Whatsminer API v3 port")
@@ -55,11 +54,6 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("%w: emulate: -net %q: %v", errUsage, *netFlag, err)
 	}
-	modes := map[string]emulator.ListenMode{"auto": emulator.ListenAuto, "per-miner": emulator.ListenPerMiner, "shared": emulator.ListenShared}
-	mode, ok := modes[*listen]
-	if !ok {
-		return fmt.Errorf("%w: emulate: -listen %q: want auto, per-miner or shared", errUsage, *listen)
-	}
 	n := *count
 	if n == 0 && *mix == "" {
 		n = 10
@@ -70,7 +64,7 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	cfg := emulator.Config{
 		Count: n, Mix: *mix, Seed: *seed, Speed: *speed, Ambient: *ambient, FaultRate: *faults,
-		Net: base, Listen: mode, Password: *password, Truncate: *truncate, FreePorts: *freePorts,
+		Net: base, Password: *password, Truncate: *truncate, FreePorts: *freePorts,
 		Ports:  emulator.Ports{CGMiner: *cgPort, HTTP: *httpPort, Whatsminer: *api3Port},
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
@@ -91,14 +85,20 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	if err := fleet.Start(ctx); err != nil {
+		var fe *emulator.FDLimitError
+		if errors.As(err, &fe) {
+			// Every endpoint is a socket on its miner's own address: refuse
+			// up front rather than fail on the first bind past the limit.
+			return fmt.Errorf("emulate: --count %d does not fit: %w", fleet.Len(), err)
+		}
 		return fmt.Errorf("emulate: %w", err)
 	}
 	defer fleet.Close()
 	if !*quiet {
 		printMiners(stdout, fleet.Miners())
 	}
-	fmt.Fprintf(stderr, "emulate: %d miners listening (%s listeners) in %s; speed %gx; Ctrl-C to stop\n",
-		fleet.Len(), modeName(fleet.ListenModeInUse()), time.Since(start).Round(time.Millisecond), *speed)
+	fmt.Fprintf(stderr, "emulate: %d miners listening (%d sockets, each on its miner's loopback address) in %s; speed %gx; Ctrl-C to stop\n",
+		fleet.Len(), fleet.Listeners(), time.Since(start).Round(time.Millisecond), *speed)
 
 	var tick <-chan time.Time
 	if *status > 0 {
@@ -117,13 +117,6 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stderr, "emulate: %s  %.1f kW\n", fleet.Now().Format(time.RFC3339), fleet.TotalPower()/1000)
 		}
 	}
-}
-
-func modeName(m emulator.ListenMode) string {
-	if m == emulator.ListenShared {
-		return "shared"
-	}
-	return "per-miner"
 }
 
 // printMiners writes one line per miner: name, address, firmware, model and

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -67,7 +69,6 @@ func TestRunEmulateBadFlags(t *testing.T) {
 	}{
 		{[]string{"--mix", "s19jpro:stok=10"}, `mix token 1 "s19jpro:stok=10": unknown firmware "stok"`},
 		{[]string{"--speed", "0"}, "-speed 0"},
-		{[]string{"--listen", "all"}, `-listen "all"`},
 		{[]string{"--net", "10.0.0.0"}, "not in 127.0.0.0/8"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"--count", "2", "--fault", "m00003:fan_wear:1h"}, `no such miner`},
@@ -76,6 +77,29 @@ func TestRunEmulateBadFlags(t *testing.T) {
 		err := runEmulate(context.Background(), tc.args, &out, &errOut)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, errUsage) {
 			t.Errorf("runEmulate(%v) = %v, want a usage error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestRunEmulateOverFDLimit: a fleet whose sockets cannot fit the open-file
+// limit is refused with the limit and the count it needs, before any bind.
+func TestRunEmulateOverFDLimit(t *testing.T) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		t.Skip(err)
+	}
+	// 64,516 miners of the default mix need about 110,000 sockets.
+	if rl.Cur >= 110000 {
+		t.Skipf("open-file limit %d fits the largest fleet", rl.Cur)
+	}
+	var out, errOut bytes.Buffer
+	err := runEmulate(context.Background(), []string{"--count", "64516", "--net", "127.251.0.0", "--free-ports", "--quiet"}, &out, &errOut)
+	if err == nil {
+		t.Fatal("64,516 miners started under a limit of", rl.Cur)
+	}
+	for _, want := range []string{"--count 64516", "open-file limit of " + strconv.FormatUint(rl.Cur, 10), "listening sockets", "ulimit -n"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
 }

@@ -9,6 +9,9 @@ import "math"
 // Sleep stops hashing: hashboards power down within Timing.Stop seconds,
 // leaving the control board and idle fans (~25 W at the wall).
 func (m *Miner) Sleep() bool {
+	if m.mode != ModeSleep {
+		m.runMode = m.mode
+	}
 	m.mode = ModeSleep
 	if m.wantSleep && (m.state == Sleeping || m.state == Stopping || m.state == Booting || m.state == Off) {
 		return false
@@ -110,8 +113,18 @@ func (m *Miner) SetMode(mode Mode) bool {
 	return true
 }
 
-// Mode returns the stock work mode.
+// Mode returns the stock work mode as commanded.
 func (m *Miner) Mode() Mode { return m.mode }
+
+// reportedMode is the work mode stock bmminer reports: the commanded sleep
+// only once the hashboards are actually down; while they power down the
+// process still runs in its previous mode.
+func (m *Miner) reportedMode() Mode {
+	if m.mode == ModeSleep && m.state != Sleeping && m.state != Off && m.state != Booting {
+		return m.runMode
+	}
+	return m.mode
+}
 
 // ProfileRange is the span of LuxOS profile steps: -8 … +3.
 const (

@@ -63,6 +63,11 @@ type NetMode uint8
 const (
 	NetStall NetMode = iota // accept the connection, never answer
 	NetDrop                 // accept, then close without a reply
+	// NetCut reads the request, writes a random prefix of the reply and
+	// closes: a half-written reply, as when the link or the miner's API
+	// process dies mid-write. Scheduled only; random faults draw stall or
+	// drop.
+	NetCut
 )
 
 // Fault is one scheduled failure of one miner. Times are simulated seconds
@@ -97,7 +102,7 @@ func (f *Fault) Progress(t float64) float64 {
 // NetCondition is what the network path to the miner does now; the
 // emulator's servers apply it to each connection.
 type NetCondition struct {
-	StallProb float64 // chance a connection stalls without a reply
+	StallProb float64 // chance a connection stalls without a reply (NetCut: is cut mid-reply)
 	LatencyS  float64 // added reply latency, wall seconds
 	Down      bool    // every connection fails per Mode
 	Mode      NetMode

@@ -144,6 +144,7 @@ type Miner struct {
 
 	wantSleep   bool
 	mode        Mode
+	runMode     Mode // the work mode the miner process last ran in (what stock stats report until the boards are down)
 	profile     int
 	powerTarget float64 // W; 0 = none
 	targetScale float64 // frequency fraction of nominal the tuner wants

@@ -20,9 +20,13 @@ type Telemetry struct {
 	VoltV     float64
 	Target    float64 // power target, W (0 none)
 	Profile   int
-	Mode      Mode
-	Sleeping  bool // asked to sleep
-	LED       bool
+	Mode      Mode // commanded work mode (stock: miner-mode)
+	// FirmwareMode is the work mode the firmware reports in its stats:
+	// the commanded one, except that sleep shows only once the hashboards
+	// are down (until then the previous mode).
+	FirmwareMode Mode
+	Sleeping     bool // asked to sleep
+	LED          bool
 
 	InletC  float64
 	OutletC float64
@@ -68,7 +72,7 @@ func (m *Miner) Telemetry(t *Telemetry) {
 		T: m.t, State: m.state, Reason: m.reason,
 		Uptime: m.t - m.procStart, OSUptime: m.t - m.osStart,
 		NomGH: m.spec.HashTH * 1000, PowerW: m.powerIn, PowerDCW: m.powerDC, PSUVout: m.psuVout,
-		Target: m.powerTarget, Profile: m.profile, Mode: m.mode, Sleeping: m.wantSleep, LED: m.led,
+		Target: m.powerTarget, Profile: m.profile, Mode: m.mode, FirmwareMode: m.reportedMode(), Sleeping: m.wantSleep, LED: m.led,
 		InletC: m.ambient, OutletC: m.outletC, FanPWM: m.pwm, NFans: m.spec.Fans, NBoards: m.spec.Boards,
 		Accepted: m.accepted, Rejected: m.rejected,
 	}

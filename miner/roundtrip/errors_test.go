@@ -3,8 +3,6 @@ package roundtrip
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -155,38 +153,42 @@ func TestErrorsAgainstEmulator(t *testing.T) {
 	})
 
 	t.Run("half-written reply", func(t *testing.T) {
-		// The emulator never cuts a reply mid-stream, so a proxy in front
-		// of it forwards the first half of each real reply and closes.
-		mi := byFw[emulator.Stock]
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					buf := make([]byte, 4096)
-					n, _ := c.Read(buf)
-					up, err := net.Dial("tcp", mi.CGMiner.String())
-					if err != nil {
-						return
-					}
-					up.Write(buf[:n])
-					reply, _ := io.ReadAll(up)
-					up.Close()
-					c.Write(reply[:len(reply)/2])
-				}()
+		// The network fault in "cut" mode at its failure point: the miner
+		// reads the request, writes a random prefix of its real reply and
+		// closes. Every dialect's 4028 reply, and Whatsminer's framed API
+		// v3 reply, must give ErrTruncated naming the miner.
+		fault := func(i int) {
+			t.Helper()
+			if err := f.InjectFault(i, physics.Fault{Kind: physics.NetworkTimeout, Start: f.Elapsed() - 1, FailAt: f.Elapsed(), Mode: physics.NetCut}); err != nil {
+				t.Fatal(err)
 			}
-		}()
-		m, _ := miner.Open(miner.Target{Host: "127.0.0.1", CGMinerPort: ln.Addr().(*net.TCPAddr).Port}, miner.DialectAntminer, miner.Identity{}, miner.Options{Timeout: time.Second})
-		_, err = m.Read(ctx)
-		wantNamed(t, err, ln.Addr().String(), miner.ErrTruncated)
+			f.Advance(time.Second)
+		}
+		for _, fw := range []emulator.Firmware{emulator.Stock, emulator.LuxOS, emulator.Braiins, emulator.Whatsminer} {
+			mi := byFw[fw]
+			fault(mi.Index)
+			// Several requests: each is cut at a different random point.
+			for k := range 5 {
+				cg := &miner.CGMiner{Addr: mi.CGMiner.String(), Timeout: 2 * time.Second}
+				_, err := cg.Do(ctx, "summary")
+				wantNamed(t, err, mi.CGMiner.String(), miner.ErrTruncated)
+				if k == 0 {
+					t.Logf("%s: %v", fw, err)
+				}
+			}
+			m, _ := miner.Open(target(mi), dialectOf[fw], miner.Identity{Make: mi.Make, Model: mi.Model}, miner.Options{Timeout: 2 * time.Second})
+			_, err := m.Read(ctx)
+			wantNamed(t, err, mi.Addr.String(), miner.ErrTruncated)
+			if fw == emulator.Whatsminer {
+				_, err := m.SetPowerTarget(ctx, 3000)
+				wantNamed(t, err, mi.Addr.String(), nil)
+			}
+			f.Repair(mi.Index)
+			f.Advance(time.Second)
+			if _, err := m.Read(ctx); err != nil {
+				t.Errorf("%s after repair: %v", fw, err)
+			}
+		}
 	})
 
 	t.Run("dropped connection", func(t *testing.T) {

@@ -31,9 +31,6 @@ var dialectOf = map[emulator.Firmware]miner.Dialect{
 
 func startFleet(t testing.TB, cfg emulator.Config) *emulator.Fleet {
 	t.Helper()
-	if cfg.Listen == emulator.ListenAuto && cfg.Count <= 64 {
-		cfg.Listen = emulator.ListenPerMiner
-	}
 	f, err := emulator.NewFleet(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -171,31 +171,29 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 // passes every check against the committed state, with nonces counted
 // against transactions already admitted since the last commit.
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
-	t, err := a.checkTx(req.Tx)
-	if err != nil {
+	if err := a.checkTx(req.Tx); err != nil {
 		return &abci.ResponseCheckTx{Code: uint32(err.Code), Log: err.Error(), Codespace: Codespace}, nil
 	}
-	_ = t
 	return &abci.ResponseCheckTx{Code: 0}, nil
 }
 
-func (a *App) checkTx(raw []byte) (*tx.Tx, *tx.Error) {
+func (a *App) checkTx(raw []byte) *tx.Error {
 	t, err := decodeVerify(raw)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := a.view.Load()
 	from := t.From.String()
 	if n, ok := a.checkNonc[from]; ok && t.Nonce <= n {
-		return nil, tx.Errf(tx.CodeBadNonce, "nonce %d already used by a pending tx of %s (at %d)", t.Nonce, short(from), n)
+		return tx.Errf(tx.CodeBadNonce, "nonce %d already used by a pending tx of %s (at %d)", t.Nonce, short(from), n)
 	}
 	if e := s.check(t, block{Height: s.Height + 1}); e != nil {
-		return nil, e
+		return e
 	}
 	a.checkNonc[from] = t.Nonce
-	return t, nil
+	return nil
 }
 
 func decodeVerify(raw []byte) (*tx.Tx, *tx.Error) {
@@ -272,9 +270,6 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 			s.exec(t, b)
 		}
 		res[i] = &abci.ExecTxResult{Code: uint32(code), Log: log, Codespace: Codespace}
-		if code != tx.CodeOK {
-			res[i].Codespace = Codespace
-		}
 		a.pending = append(a.pending, txResult{hash: tx.Hash(raw), res: TxResult{Height: req.Height, Code: code, Log: log}})
 	}
 	s.endBlock(b)
