@@ -282,13 +282,13 @@ func NewDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	d.srv = &http.Server{Handler: Mux(a, d.Controller), ReadHeaderTimeout: 10 * time.Second}
+	d.srv = &http.Server{Handler: Mux(a), ReadHeaderTimeout: 10 * time.Second}
 	d.URL = "http://" + d.ln.Addr().String() + "/"
 	return d, nil
 }
 
 // Mux mounts the API, /metrics, /healthz and the dashboard on one handler.
-func Mux(a *api.Server, _ *Controller) http.Handler {
+func Mux(a *api.Server) http.Handler {
 	mux := http.NewServeMux()
 	h := a.Handler()
 	mux.Handle("/api/", h)

@@ -116,7 +116,7 @@ func NewServer(ctx context.Context, cfg *ServeConfig, getenv func(string) string
 		return nil, fmt.Errorf("serve: api.listen %s: %w", cfg.API.Listen, err)
 	}
 	s.Addr = s.ln.Addr().String()
-	s.srv = &http.Server{Handler: Mux(s.API, s.Controller), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: Mux(s.API), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
 

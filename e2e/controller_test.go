@@ -165,6 +165,18 @@ func TestRestartMidCurtailmentConvergesWithoutDuplicates(t *testing.T) {
 		t.Fatalf("%d open actions after the spike, want 8: %+v", open, h.actions())
 	}
 	h.step(5 * time.Second) // the first miners start stopping
+	// The worst moment to die: one action journalled as dispatched whose
+	// command never left (killed between the journal write and the send).
+	var lost store.Action
+	for _, a := range h.actions() {
+		if a.State == store.Pending {
+			lost = a
+			break
+		}
+	}
+	if _, err := h.st.Transition(h.ctx, lost.ID, store.Pending, store.Dispatched, h.fleet.Now(), "dispatch", ""); err != nil {
+		t.Fatal(err)
+	}
 	h.kill()
 
 	h.fleet.Advance(20 * time.Second)
@@ -197,6 +209,11 @@ func TestRestartMidCurtailmentConvergesWithoutDuplicates(t *testing.T) {
 	}
 	if n := len(h.actions()); n != 8 {
 		t.Errorf("journal has %d actions, want 8 (none lost, none repeated)", n)
+	}
+	// The unsent one drifted after the timeout and was sent once.
+	a, err := h.st.Action(h.ctx, lost.ID)
+	if err != nil || a.State != store.Confirmed || a.Attempts != 2 {
+		t.Errorf("unsent action %+v (%v): want confirmed after a second dispatch", a, err)
 	}
 }
 
@@ -369,5 +386,47 @@ func TestMetricsPassPromtool(t *testing.T) {
 	cmd.Stdin = bytes.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// The ramp limit spreads a curtailment: no 60 s window switches more than
+// ramp_mw_per_min.
+func TestRampRateHonoured(t *testing.T) {
+	const rampW = 7000 // two ~3 kW miners a minute
+	h := newHarness(t, opts{params: controller.Params{BatchSize: 16, RampWPerMin: rampW}})
+	h.tick()
+	h.setPrice(spikePrice)
+	h.tick()
+	took := h.until(5*time.Second, 15*time.Minute, "curtailment confirmed", func() bool {
+		as := h.actions()
+		for _, a := range as {
+			if a.State != store.Confirmed {
+				return false
+			}
+		}
+		return len(as) == 8
+	})
+	nominal := map[string]float64{}
+	for _, m := range h.fleet.Miners() {
+		spec, err := physics.LookupModel(m.ModelKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nominal[m.Name] = spec.PowerW
+	}
+	as := h.actions()
+	for _, a := range as {
+		w := 0.0
+		for _, b := range as {
+			if d := b.DispatchedAt.Sub(a.DispatchedAt); d >= 0 && d < time.Minute {
+				w += nominal[b.Target]
+			}
+		}
+		if w > rampW {
+			t.Errorf("%.0f W switched in the minute from %s, ramp limit %d W", w, a.DispatchedAt.Format(time.TimeOnly), rampW)
+		}
+	}
+	if took < 3*time.Minute {
+		t.Errorf("8 miners slept in %s: the ramp limit should spread them over at least 3 minutes", took)
 	}
 }

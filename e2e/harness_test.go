@@ -137,7 +137,7 @@ func (h *harness) open(tierOf []int) {
 	if h.srv != nil {
 		h.srv.Close()
 	}
-	h.srv = httptest.NewServer(controller.Mux(a, h.ctrl))
+	h.srv = httptest.NewServer(controller.Mux(a))
 	t.Cleanup(h.srv.Close)
 }
 

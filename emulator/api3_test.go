@@ -101,3 +101,22 @@ func TestAPI3TokenKnownValue(t *testing.T) {
 		t.Fatal("token does not depend on ts")
 	}
 }
+
+// rawAPI3 sends one framed request and returns whatever arrives until the
+// server closes, framing included.
+func rawAPI3(t *testing.T, ap netip.AddrPort, body []byte) []byte {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", ap.String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	var hdr [4]byte
+	binary.LittleEndian.PutUint32(hdr[:], uint32(len(body)))
+	if _, err := c.Write(append(hdr[:], body...)); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(c)
+	return b
+}

@@ -64,7 +64,6 @@ func BenchmarkSweep10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	b.ReportMetric(float64(f.Listeners()), "listeners")
 	ms := f.Miners()
 	for b.Loop() {
 		sem := make(chan struct{}, 64)
@@ -87,4 +86,5 @@ func BenchmarkSweep10k(b *testing.B) {
 		}
 		wg.Wait()
 	}
+	b.ReportMetric(float64(f.Listeners()), "listeners")
 }

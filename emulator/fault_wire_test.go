@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -236,5 +238,67 @@ func TestFDLimit(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
+	}
+}
+
+// TestCutReplies: the network fault in cut mode writes a strict prefix of
+// each reply and closes, on every protocol: the cgminer API (JSON, and
+// text to bmminer), API v3 (the frame is shorter than its length prefix)
+// and HTTP (the body is shorter than its Content-Length).
+func TestCutReplies(t *testing.T) {
+	f := startFleet(t, Config{Count: 4, Mix: "s19jpro:stock=1,s19xp:luxos=1,s19jpro:braiins=1,m50s:whatsminer=1", Seed: 5, Net: testNet(216), FreePorts: true})
+	f.Advance(10 * time.Minute)
+	for i := range f.Len() {
+		spec, err := ParseFaultSpec(fmt.Sprintf("%d:network_timeout:0s:0s:cut", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Schedule(spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Advance(time.Second)
+	lengths := map[int]bool{}
+	for i, m := range f.Miners() {
+		// The whole reply, as the handler builds it before the cut.
+		full := map[int][]byte{i: bytes.TrimRight(f.nodes[i].cgReply([]byte(`{"command":"version"}`)), "\x00")}
+		for range 5 {
+			got := rawCG(t, m.CGMiner, `{"command":"version"}`)
+			if len(got) == 0 || len(got) >= len(full[i]) || !bytes.HasPrefix(full[i], got) {
+				t.Fatalf("%s: cut reply %q is not a strict prefix of %q", m.Name, got, full[i])
+			}
+			lengths[len(got)] = true
+		}
+		if m.Firmware == Stock {
+			got := rawCG(t, m.CGMiner, "version")
+			if len(got) == 0 || bytes.HasSuffix(got, []byte("|\x00")) || !bytes.HasPrefix([]byte("STATUS=S,"), got[:min(len(got), 9)]) {
+				t.Fatalf("stock text reply cut to %q", got)
+			}
+		}
+		if m.API3.IsValid() {
+			b := rawAPI3(t, m.API3, []byte(`{"cmd":"get.device.info"}`))
+			if len(b) == 0 {
+				t.Fatal("API v3 cut reply is empty")
+			}
+			if len(b) >= 4 && int(binary.LittleEndian.Uint32(b)) <= len(b)-4 {
+				t.Fatalf("API v3 cut reply %q is complete", b)
+			}
+		}
+		if m.HTTP.IsValid() {
+			c, err := net.DialTimeout("tcp", m.HTTP.String(), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			_, _ = io.WriteString(c, "GET /cgi-bin/get_system_info.cgi HTTP/1.1\r\nHost: x\r\n\r\n")
+			b, _ := io.ReadAll(c)
+			c.Close()
+			if len(b) == 0 || !bytes.HasPrefix([]byte("HTTP/1.1 200 OK"), b[:min(len(b), 15)]) || bytes.Contains(b, []byte("}")) {
+				t.Fatalf("%s HTTP cut reply %q", m.Name, b)
+			}
+		}
+	}
+	if len(lengths) < 3 {
+		t.Errorf("cut points %v: want them to vary", lengths)
 	}
 }

@@ -25,6 +25,7 @@ func TestParseFaultSpec(t *testing.T) {
 		{spec: "m00002:fan_wear:48h", kind: physics.FanWear, start: 3600 + 12*3600, failAt: 3600 + 48*3600},
 		{spec: "0:chip_drop:2h:1h:2", kind: physics.ChipDrop, start: 3600 + 3600, failAt: 3600 + 7200, target: 2},
 		{spec: "2:network_timeout:10m:5m:drop", kind: physics.NetworkTimeout, start: 3600 + 300, failAt: 3600 + 600, mode: physics.NetDrop},
+		{spec: "m00001:network_timeout:0s:0s:cut", kind: physics.NetworkTimeout, start: 3600, failAt: 3600, mode: physics.NetCut},
 		{spec: "m00009:fan_wear:1h", err: `no such miner`},
 		{spec: "1:fan_war:1h", err: `unknown fault "fan_war"`},
 		{spec: "1:psu_failure:soon", err: `fail-in "soon"`},

@@ -108,7 +108,7 @@ func TestCGMinerWireFormat(t *testing.T) {
 
 func TestDialectQuirks(t *testing.T) {
 	f, idx := fourDialects(t, 204)
-	raw := string(rawCG(t, f.Miner(idx[Stock]).CGMiner, "stats"))
+	raw := string(rawCG(t, f.Miner(idx[Stock]).CGMiner, `{"command":"stats"}`))
 	for _, want := range []string{`}{"STATS":0`, `"fan5":`, `"GHS 5s":"`, `"chain_rate1":"`, `"temp_chip1":"`, `"chain_acs1":" oooooooo`} {
 		if !strings.Contains(raw, want) {
 			t.Errorf("stock stats lacks %s", want)
@@ -140,7 +140,7 @@ func TestDialectQuirks(t *testing.T) {
 
 func TestTruncateQuirk(t *testing.T) {
 	f := startFleet(t, Config{Count: 1, Mix: "s19jpro:stock", Seed: 1, Net: testNet(205), Truncate: true, FreePorts: true})
-	b := bytes.TrimRight(rawCG(t, f.Miner(0).CGMiner, "summary"), "\x00")
+	b := bytes.TrimRight(rawCG(t, f.Miner(0).CGMiner, `{"command":"summary"}`), "\x00")
 	if !bytes.HasSuffix(b, []byte(`"id":0`)) {
 		t.Fatalf("truncated reply ends %q, want `\"id\":0` without the brace", b[max(0, len(b)-20):])
 	}

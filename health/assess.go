@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -60,6 +61,7 @@ func (o Options) Assess(history []Sample) (Assessment, error) {
 	from := end.Add(-o.Window)
 	i := sort.Search(len(h), func(i int) bool { return !h[i].At.Before(from) })
 	w := newWin(h[i:], end)
+	defer w.release()
 	a := Assessment{At: end, Samples: len(w.s), SpanHours: -w.t[0]}
 
 	var ev [NumKinds]evidence
@@ -125,6 +127,32 @@ type win struct {
 	t       []float64
 	baseEnd float64 // samples at t < baseEnd form the baseline; NaN: none
 	buf     []float64
+	slab    []float64 // backing store for the window's series
+}
+
+// slabs recycles series storage between calls: assessing a fleet would
+// otherwise allocate ~100 KB per miner.
+var slabs = sync.Pool{New: func() any { return new([]float64) }}
+
+// newSeries returns an empty series with room for one value per sample.
+func (w *win) newSeries() series {
+	n := len(w.s)
+	if cap(w.slab)-len(w.slab) < 2*n {
+		// Series already handed out keep the old chunk; start a new one.
+		w.slab = make([]float64, 0, max(48*n, 1024))
+	}
+	l := len(w.slab)
+	w.slab = w.slab[:l+2*n]
+	return series{t: w.slab[l : l : l+n], v: w.slab[l+n : l+n : l+2*n]}
+}
+
+// release returns the newest slab chunk to the pool.
+func (w *win) release() {
+	p := slabs.Get().(*[]float64)
+	if cap(w.slab) > cap(*p) {
+		*p = w.slab[:0]
+	}
+	slabs.Put(p)
 }
 
 // minBaselineH is the least span of history for which a baseline (its
@@ -132,7 +160,14 @@ type win struct {
 const minBaselineH = 1.5
 
 func newWin(s []Sample, end time.Time) *win {
-	w := &win{s: s, t: make([]float64, len(s)), buf: make([]float64, 0, len(s))}
+	w := &win{s: s}
+	if p := slabs.Get().(*[]float64); cap(*p) >= 48*len(s) {
+		w.slab = (*p)[:0]
+		*p = nil
+		slabs.Put(p)
+	}
+	st := w.newSeries()
+	w.t, w.buf = st.t[:len(s)], st.v[:0]
 	for i := range s {
 		w.t[i] = -end.Sub(s[i].At).Hours()
 	}
@@ -145,8 +180,11 @@ func newWin(s []Sample, end time.Time) *win {
 
 // recent is the median of s's values over the last recentH hours, or of
 // its last three values when polls were sparser than that.
-func (w *win) recent(s *series) float64 {
-	m, n := s.medianSince(-recentH, w.buf)
+func (w *win) recent(s *series) float64 { return w.recentOver(s, recentH) }
+
+// recentOver is recent over the last h hours.
+func (w *win) recentOver(s *series, h float64) float64 {
+	m, n := s.medianSince(-h, w.buf)
 	if n >= 3 || len(s.v) < 3 {
 		if n == 0 && len(s.v) > 0 {
 			return s.v[len(s.v)-1]

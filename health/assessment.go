@@ -12,14 +12,14 @@ type Kind uint8
 
 // Failure kinds.
 const (
-	KindNone           Kind = iota
-	FanWear                 // bearing wear: the fan slows against its peers and its tach wobbles
-	ChipDrop                // chips drop out of one board, then the board is lost
-	HWErrors                // one board's hardware-error rate climbs, then the chain is disabled
-	PSUFailure              // the PSU loses efficiency and its rail sags, then it shuts off
-	ThermalRunaway          // one board's heat path degrades, then it overheats
-	NetworkTimeout          // polls stall more and more, then the miner is unreachable
-	NumKinds // number of kinds including KindNone, for arrays indexed by Kind
+	KindNone       Kind = iota
+	FanWear             // bearing wear: the fan slows against its peers and its tach wobbles
+	ChipDrop            // chips drop out of one board, then the board is lost
+	HWErrors            // one board's hardware-error rate climbs, then the chain is disabled
+	PSUFailure          // the PSU loses efficiency and its rail sags, then it shuts off
+	ThermalRunaway      // one board's heat path degrades, then it overheats
+	NetworkTimeout      // polls stall more and more, then the miner is unreachable
+	NumKinds            // number of kinds including KindNone, for arrays indexed by Kind
 )
 
 var kindNames = [...]string{"none", "fan_wear", "chip_drop", "hw_errors", "psu_failure", "thermal_runaway", "network_timeout"}

@@ -29,10 +29,11 @@ const (
 	hwFailFrac  = 0.05 // HW fraction at which firmware disables a chain (TTF target)
 	hwPeerFloor = 2e-6 // floor for the peers' fraction (a quiet board)
 
-	thermEx50   = 0.03  // a board's chip−inlet rise 3 % above its peers', beyond baseline
-	thermExW    = 0.005 //
-	thermMinC   = 10.0  // rises below this (idle, ramp) say nothing about the heat path
-	thermFailEx = 0.6  // excess at which the board overheats (TTF target)
+	thermEx50    = 0.03  // a board's chip−inlet rise 3 % above its peers', beyond baseline
+	thermExW     = 0.005 //
+	thermMinC    = 20.0  // rises below this (idle, ramp) say nothing about the heat path
+	thermRecentH = 1.0 / 3
+	thermFailEx  = 0.6 // excess at which the board overheats (TTF target)
 
 	psuJTH50   = 0.018 // comparable J/TH up 1.8 % at the same profile
 	psuJTHW    = 0.003 //
@@ -63,7 +64,10 @@ func (w *win) fans() evidence {
 	}
 	def := make([]series, nf)
 	res := make([]series, nf) // RPM off the peers' median
-	var speed series
+	for f := range def {
+		def[f], res[f] = w.newSeries(), w.newSeries()
+	}
+	speed := w.newSeries()
 	others := make([]float64, 0, nf)
 	for i := range w.s {
 		s := &w.s[i]
@@ -159,9 +163,12 @@ func (w *win) boards() (chip, hw evidence) {
 		frac                             series // per-interval fraction, for the TTF
 	}
 	acc := make([]hwAcc, nb)
+	for b := range acc {
+		acc[b].frac = w.newSeries()
+	}
 	chipScore := make([]float64, nb)
 	for b := 0; b < nb; b++ {
-		var lost, ratio series
+		lost, ratio := w.newSeries(), w.newSeries()
 		okMax, okNow, chips := -1, -1, 0
 		prev := -1
 		for i := range w.s {
@@ -223,7 +230,11 @@ func (w *win) boards() (chip, hw evidence) {
 			if !math.IsNaN(decline) {
 				r += fmt.Sprintf("; hashrate %.1f %% of ideal (%.1f %% at baseline)", 100*w.recent(&ratio), 100*w.base(&ratio))
 			}
-			chip = evidence{score: score, reason: r, ttfH: powerLawTTF(&lost, lost.tOr(0), 3, chipFailFrac)}
+			chip = evidence{score: score, reason: r}
+			// A trend needs at least three distinct losses to extrapolate.
+			if distinctPositive(lost.v) >= 3 {
+				chip.ttfH = powerLawTTF(&lost, lost.tOr(0), 3, chipFailFrac)
+			}
 		}
 	}
 	// Hardware errors: each board against the median of the others.
@@ -281,6 +292,18 @@ func (w *win) boards() (chip, hw evidence) {
 	return chip, hw
 }
 
+// distinctPositive counts the distinct values > 0 in xs.
+func distinctPositive(xs []float64) int {
+	n, last := 0, math.NaN()
+	for _, x := range xs {
+		if x > 0 && x != last {
+			n++
+			last = x
+		}
+	}
+	return n
+}
+
 // tOr returns the first time in s, or def when s is empty.
 func (s *series) tOr(def float64) float64 {
 	if len(s.t) == 0 {
@@ -316,6 +339,9 @@ func (w *win) thermal() evidence {
 	}
 	ex := make([]series, nb)
 	degC := make([]series, nb)
+	for b := range ex {
+		ex[b], degC[b] = w.newSeries(), w.newSeries()
+	}
 	rises := make([]float64, nb)
 	others := make([]float64, 0, nb)
 	for i := range w.s {
@@ -351,7 +377,9 @@ func (w *win) thermal() evidence {
 		if len(e.v) < 3 {
 			continue
 		}
-		now, base := w.recent(e), w.base(e)
+		// Runaway is fast: "now" is the median of the last 20 min, not
+		// half an hour, trading a little noise for less lag.
+		now, base := w.recentOver(e, thermRecentH), w.base(e)
 		x := now
 		if !math.IsNaN(base) {
 			x = now - base
@@ -370,7 +398,7 @@ func (w *win) thermal() evidence {
 			r += fmt.Sprintf("; accelerating (%.1f → %.1f %%/h)", 100*s0, 100*s1)
 		}
 		// The TTF extrapolates the excess beyond baseline.
-		var grow series
+		grow := w.newSeries()
 		b0 := base
 		if math.IsNaN(b0) {
 			b0 = 0
@@ -378,7 +406,7 @@ func (w *win) thermal() evidence {
 		for i, t := range e.t {
 			grow.add(t, e.v[i]-b0)
 		}
-		best = evidence{score: score, reason: r, ttfH: powerLawTTF(&grow, -2, 2, thermFailEx)}
+		best = evidence{score: score, reason: r, ttfH: powerLawTTF(&grow, -1, 2, thermFailEx)}
 		best.note = fmt.Sprintf("boards within %.1f °C of each other", math.Abs(w.recent(&degC[b])))
 	}
 	return best
@@ -408,7 +436,7 @@ func (w *win) psu(other float64) evidence {
 			break
 		}
 	}
-	var jth, volt series
+	jth, volt := w.newSeries(), w.newSeries()
 	for i := range w.s {
 		s := &w.s[i]
 		if s.Timeout || s.State != StateHashing {
@@ -431,7 +459,7 @@ func (w *win) psu(other float64) evidence {
 	ev.score = math.Max(sj, sv) * (1 - other)
 	if !math.IsNaN(rise) {
 		ev.reason = fmt.Sprintf("%.2f J/TH now vs %.2f J/TH %s ago at the same profile (%+.1f %%)", jNow, jBase, ago(-jth.t[0]), 100*rise)
-		var g series
+		g := w.newSeries()
 		for i, t := range jth.t {
 			g.add(t, jth.v[i]/jBase-1)
 		}
@@ -445,7 +473,7 @@ func (w *win) psu(other float64) evidence {
 		ev.reason += fmt.Sprintf("12 V rail %.2f V, down %.2f V", w.recent(&volt), sag)
 		if sv >= sj {
 			vb := w.base(&volt)
-			var g series
+			g := w.newSeries()
 			for i, t := range volt.t {
 				g.add(t, vb-volt.v[i])
 			}

@@ -42,7 +42,7 @@ func robustSigma(xs []float64) float64 {
 
 // fit is an ordinary least-squares line y = a + b·t (t in hours).
 type fit struct {
-	n    int
+	n                int
 	st, sy, stt, sty float64
 }
 

@@ -259,3 +259,45 @@ func TestCommandsReportChange(t *testing.T) {
 		m.Step(1)
 	}
 }
+
+// TestFirmwareModeFollowsBoards: stock stats report sleep only once the
+// boards are down; while they power down, the mode the process ran in
+// (here low power). The commanded mode changes at once.
+func TestFirmwareModeFollowsBoards(t *testing.T) {
+	m := New(mustModel(t, "s19jpro"), Stock, 25, 11)
+	m.SetMode(ModeLowPower)
+	m.Step(600)
+	var tel Telemetry
+	m.Telemetry(&tel)
+	if tel.State != Hashing || tel.FirmwareMode != ModeLowPower {
+		t.Fatalf("after low-power restart: %s, firmware mode %d; want hashing in mode 3", tel.State, tel.FirmwareMode)
+	}
+	m.Sleep()
+	for s := 0; ; s++ {
+		m.Telemetry(&tel)
+		if tel.Mode != ModeSleep {
+			t.Fatalf("commanded mode %d, want sleep at once", tel.Mode)
+		}
+		if tel.State == Sleeping {
+			if tel.FirmwareMode != ModeSleep {
+				t.Fatalf("boards down, firmware mode %d, want 1", tel.FirmwareMode)
+			}
+			if s == 0 {
+				t.Fatal("boards down at once")
+			}
+			break
+		}
+		if tel.FirmwareMode != ModeLowPower {
+			t.Fatalf("at %d s, %s: firmware mode %d, want 3 until the boards are down", s, tel.State, tel.FirmwareMode)
+		}
+		if s > 120 {
+			t.Fatal("not asleep after 120 s")
+		}
+		m.Step(1)
+	}
+	m.Wake()
+	m.Telemetry(&tel)
+	if tel.FirmwareMode != ModeNormal {
+		t.Fatalf("after wake: firmware mode %d, want 0", tel.FirmwareMode)
+	}
+}

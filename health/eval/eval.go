@@ -100,6 +100,7 @@ type Outcome struct {
 	RunH      float64 // assessed time before the failure: FailAt − warm-up end, h
 	Detected  bool    // an alarm during the lead-up
 	LeadH     float64 // FailAt − first alarm, h
+	TTFH      float64 // the predictor's time-to-failure estimate at the first alarm (0: none)
 	Predicted health.Kind
 }
 
@@ -241,15 +242,15 @@ func runMiner(cfg *Config, i int) (outs []Outcome, healthyDays float64, falseAla
 	opt := health.Options{Window: cfg.Window}
 	noise := rand.New(rand.NewPCG(cfg.Seed^0x5eed, uint64(i)+1))
 	var (
-		hist        []health.Sample
-		tl          physics.Telemetry
-		nextAssess  = warm
-		alarmOn     bool
-		healthyS    float64
-		out         Outcome
-		epoch       = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		ci          int
-		sleeping    bool
+		hist       []health.Sample
+		tl         physics.Telemetry
+		nextAssess = warm
+		alarmOn    bool
+		healthyS   float64
+		out        Outcome
+		epoch      = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		ci         int
+		sleeping   bool
 	)
 	if fault != nil {
 		out = Outcome{Miner: i, Model: spec.Key, Firmware: pick.fw.String(), Kind: fault.Kind,
@@ -305,6 +306,7 @@ func runMiner(cfg *Config, i int) (outs []Outcome, healthyDays float64, falseAla
 			if !out.Detected {
 				out.Detected = true
 				out.LeadH = (fault.FailAt - t) / 3600
+				out.TTFH = a.TTFHours
 			}
 			out.Predicted = a.Kind
 		}

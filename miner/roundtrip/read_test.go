@@ -122,8 +122,9 @@ func TestDetectAndReadEveryDialect(t *testing.T) {
 }
 
 // TestPlainTCPClient reads the emulator with nothing but net.Dial and
-// io.ReadAll: bmminer must send JSON with the documented STATUS block and a
-// trailing NUL.
+// io.ReadAll: a JSON request gets JSON with the documented STATUS block (and
+// a trailing NUL from bmminer); a plain one gets the same from every dialect
+// but bmminer, which answers in cgminer's text format as real builds do.
 func TestPlainTCPClient(t *testing.T) {
 	f := startFleet(t, emulator.Config{Count: 4, Mix: allDialects, Seed: 4, Net: testNet(151)})
 	f.Advance(10 * time.Minute)
@@ -141,6 +142,13 @@ func TestPlainTCPClient(t *testing.T) {
 			}
 			if mi.Firmware == emulator.Stock && (len(raw) == 0 || raw[len(raw)-1] != 0) {
 				t.Errorf("%s %s: reply does not end in NUL: %q", mi.Firmware, req, tail(raw))
+			}
+			if mi.Firmware == emulator.Stock && req == "summary" {
+				// bmminer answers a plain request in cgminer's text format.
+				if !bytes.HasPrefix(raw, []byte("STATUS=S,When=")) || !bytes.Contains(raw, []byte(",Code=11,Msg=Summary,Description=")) || !bytes.Contains(raw, []byte("|SUMMARY,Elapsed=")) {
+					t.Errorf("stock plain summary: want the text format, got %.200q", raw)
+				}
+				continue
 			}
 			var reply struct {
 				STATUS []struct {

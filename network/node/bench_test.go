@@ -21,17 +21,10 @@ func BenchmarkGatewayOverhead(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const apiKey = "sk-bench"
-	layout, err := InitTestnet(TestnetConfig{
-		Dir: b.TempDir(), Validators: 1, BlockTime: 20 * time.Millisecond, Params: testParams(),
+	_, tn := startTestnet(b, ctx, TestnetConfig{
+		Validators: 1, BlockTime: 20 * time.Millisecond, Params: testParams(),
 		ValidatorBalance: 1_000, APIKey: apiKey, RequesterBalance: 1 << 40, HostNonces: 128,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	tn, err := StartTestnet(ctx, layout.Homes, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	}, Options{})
 	defer tn.Stop()
 	n := tn.Nodes[0]
 	if err := waitFor(ctx, n, "host weight", func(s *ledger.State) bool {

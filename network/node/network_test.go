@@ -40,6 +40,28 @@ func testLog(t *testing.T) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// startTestnet initialises and starts a testnet in a fresh directory,
+// retrying with new ports if one of the free ports it picked was taken by
+// another process before CometBFT bound it.
+func startTestnet(t testing.TB, ctx context.Context, cfg TestnetConfig, o Options) (*Layout, *Testnet) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		cfg.Dir = t.TempDir()
+		layout, err := InitTestnet(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tn, err := StartTestnet(ctx, layout.Homes, o)
+		if err == nil {
+			return layout, tn
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("port taken, retrying: %v", err)
+	}
+}
+
 // startHost runs a host agent on chain with its own loopback HTTP server.
 func startHost(t *testing.T, ctx context.Context, chain *Chain, cfg HostConfig) *Host {
 	t.Helper()
@@ -87,18 +109,11 @@ func TestNetwork(t *testing.T) {
 
 	honestKey, cheatKey := NewAccountKey(), NewAccountKey()
 	const apiKey = "sk-joule-test"
-	layout, err := InitTestnet(TestnetConfig{
-		Dir: t.TempDir(), Validators: 4, BlockTime: 100 * time.Millisecond, Params: testParams(),
+	layout, net := startTestnet(t, ctx, TestnetConfig{
+		Validators: 4, BlockTime: 100 * time.Millisecond, Params: testParams(),
 		Balances:         map[string]uint64{Address(honestKey): 1_000_000, Address(cheatKey): 1_000_000},
 		ValidatorBalance: 1_000, APIKey: apiKey, RequesterBalance: 5_000_000,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := StartTestnet(ctx, layout.Homes, Options{Log: testLog(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, Options{Log: testLog(t)})
 	defer net.Stop()
 	n0 := net.Nodes[0]
 
@@ -116,7 +131,7 @@ func TestNetwork(t *testing.T) {
 			return d
 		}})
 
-	err = waitFor(ctx, n0, "honest host verified and cheater slashed", func(s *ledger.State) bool {
+	err := waitFor(ctx, n0, "honest host verified and cheater slashed", func(s *ledger.State) bool {
 		h, c := s.Hosts[honest.Address()], s.Hosts[cheat.Address()]
 		return h != nil && h.Weight > 0 && c != nil && c.Excluded
 	})
@@ -241,20 +256,14 @@ func TestRestart(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	layout, err := InitTestnet(TestnetConfig{Dir: t.TempDir(), Validators: 1, BlockTime: 30 * time.Millisecond, Params: testParams(), ValidatorBalance: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := Start(ctx, layout.Homes[0], Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	layout, tn := startTestnet(t, ctx, TestnetConfig{Validators: 1, BlockTime: 30 * time.Millisecond, Params: testParams(), ValidatorBalance: 1}, Options{})
+	n := tn.Nodes[0]
 	if err := n.WaitHeight(ctx, 5); err != nil {
 		t.Fatal(err)
 	}
 	n.Stop()
 	stopped := n.App.View()
-	n, err = Start(ctx, layout.Homes[0], Options{})
+	n, err := Start(ctx, layout.Homes[0], Options{})
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}
