@@ -164,6 +164,10 @@ func (f *Fleet) listenPerMiner(lis *listeners) error {
 			if !n.serves(s) {
 				continue
 			}
+			if !n.info.Addr.IsLoopback() {
+				// NewFleet keeps Net in 127.0.0.0/8; never bind anything else.
+				return fmt.Errorf("emulator: miner %s: address %s is not loopback", n.info.Name, n.info.Addr)
+			}
 			l, err := listenFallback(context.Background(), lc, n.info.Addr, f.port(s))
 			if err != nil {
 				return fmt.Errorf("emulator: miner %s: %w", n.info.Name, err)

@@ -67,7 +67,7 @@ func (w *win) fans() evidence {
 	for f := range def {
 		def[f], res[f] = w.newSeries(), w.newSeries()
 	}
-	speed := w.newSeries()
+	speed, chipC, kW := w.newSeries(), w.newSeries(), w.newSeries()
 	others := make([]float64, 0, nf)
 	for i := range w.s {
 		s := &w.s[i]
@@ -90,6 +90,10 @@ func (w *win) fans() evidence {
 			sum += r
 		}
 		speed.add(w.t[i], sum/float64(nf))
+		if c := hottest(s); c > 0 && s.PowerW > 0 {
+			chipC.add(w.t[i], c)
+			kW.add(w.t[i], s.PowerW/1000)
+		}
 	}
 	var best evidence
 	for f := range def {
@@ -124,10 +128,24 @@ func (w *win) fans() evidence {
 		if sb := w.base(&speed); !math.IsNaN(sb) {
 			r += fmt.Sprintf("; mean fan speed %.0f → %.0f RPM", sb, w.recent(&speed))
 		}
+		if cb := w.base(&chipC); !math.IsNaN(cb) {
+			r += fmt.Sprintf("; hottest chip %.0f → %.0f °C at %.2f → %.2f kW", cb, w.recent(&chipC), w.base(&kW), w.recent(&kW))
+		}
 		best = evidence{score: score, reason: r, ttfH: powerLawTTF(d, d.t[0], 2, fanFailDef)}
 		best.note = fmt.Sprintf("fans within %.1f %% of each other", 100*math.Abs(now))
 	}
 	return best
+}
+
+// hottest is the hottest live board's chip temperature, 0 when none.
+func hottest(s *Sample) float64 {
+	c := 0.0
+	for _, b := range s.Boards {
+		if !b.Lost && b.ChipC > c {
+			c = b.ChipC
+		}
+	}
+	return c
 }
 
 func allPositive(xs []float64) bool {
@@ -458,7 +476,7 @@ func (w *win) psu(other float64) evidence {
 	sj, sv := sig(rise, psuJTH50, psuJTHW), sig(sag, psuSag50, psuSagW)
 	ev.score = math.Max(sj, sv) * (1 - other)
 	if !math.IsNaN(rise) {
-		ev.reason = fmt.Sprintf("%.2f J/TH now vs %.2f J/TH %s ago at the same profile (%+.1f %%)", jNow, jBase, ago(-jth.t[0]), 100*rise)
+		ev.reason = fmt.Sprintf("%.2f J/TH now vs %.2f J/TH %s ago at the same profile (%+.1f %%; fan power removed, leakage at %.0f °C)", jNow, jBase, ago(-jth.t[0]), 100*rise, leakRefC)
 		g := w.newSeries()
 		for i, t := range jth.t {
 			g.add(t, jth.v[i]/jBase-1)

@@ -63,6 +63,9 @@ func TestSweepSmallFleet(t *testing.T) {
 // loopback: summary + stats per stock Antminer, summary + stats + power +
 // config per LuxOS miner (Options.Light leaves pools out), 256 at a time. The
 // emulator shares the process, so the figure includes serving every reply.
+// Every endpoint is a socket on its miner's own address: this mix binds
+// 15,000 (LuxOS 1, stock 2), which with the emulator's 1,024 reserve for
+// connections fits `ulimit -n 20000`.
 //
 //	go test ./miner/roundtrip -run '^$' -bench Sweep10k -benchtime 3x
 func BenchmarkSweep10k(b *testing.B) {
@@ -71,7 +74,8 @@ func BenchmarkSweep10k(b *testing.B) {
 
 // BenchmarkSweep10kAllDialects is the same sweep over the emulator's
 // default mix (40 % stock, 30 % LuxOS, 20 % Whatsminer over API v3, 10 %
-// Braiins OS+, whose bosminer refuses multi-command requests).
+// Braiins OS+, whose bosminer refuses multi-command requests): 17,000
+// listeners.
 //
 //	go test ./miner/roundtrip -run '^$' -bench Sweep10kAllDialects -benchtime 3x
 func BenchmarkSweep10kAllDialects(b *testing.B) {
