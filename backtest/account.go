@@ -2,7 +2,6 @@ package backtest
 
 import (
 	"math"
-	"time"
 
 	"github.com/jouleworks/joule/dispatch"
 	"github.com/jouleworks/joule/site"
@@ -147,5 +146,3 @@ func (acc *Account) add(t int, d *dispatch.Decision, open []int) {
 func (acc *Account) finish() {
 	acc.Profit = acc.Mining + acc.AI + acc.Ancillary + acc.Resale - acc.Energy - acc.FourCP - acc.Switching
 }
-
-var _ = time.Second

@@ -61,7 +61,8 @@ type aligned struct {
 	start time.Time
 	step  time.Duration
 	price []float64
-	hp    []float64
+	hp    []float64 // hashprice earned in each interval
+	hpNow []float64 // hashprice an online policy knows at each interval's start
 	temp  []float64 // nil when unknown
 	load  []float64 // nil when unknown
 	peak  []float64 // share of a 4CP per interval; nil when unknown
@@ -81,6 +82,7 @@ func align(in Inputs) (*aligned, error) {
 	if a.hp, err = sample(in.Hashprice, p, "hashprice"); err != nil {
 		return nil, err
 	}
+	a.hpNow = known(in.Hashprice, p)
 	if in.Temperature.Len() > 0 {
 		if a.temp, err = sample(in.Temperature, p, "temperature"); err != nil {
 			return nil, err
@@ -132,6 +134,24 @@ func sample(s market.Series, grid market.Series, what string) ([]float64, error)
 		out[i] = v
 	}
 	return out, nil
+}
+
+// known returns, per interval of grid, the value of s a policy can know at
+// the interval's start: that of s's previous step. A daily hashprice is
+// computed from the day's closing BTC price, which is only known when the
+// day ends, so during a day a policy sees the previous day's. Where s has
+// no previous step (its first), the current value stands in.
+func known(s market.Series, grid market.Series) []float64 {
+	out := make([]float64, grid.Len())
+	for i := range out {
+		t := grid.At(i)
+		v, ok := s.Value(t.Add(-s.Step))
+		if !ok {
+			v, _ = s.Value(t)
+		}
+		out[i] = v
+	}
+	return out
 }
 
 // Run backtests the policies (and hindsight) on s over the inputs. It
@@ -217,7 +237,7 @@ func Run(ctx context.Context, s *site.Site, in Inputs, opt Options) (*Result, er
 }
 
 // runOnline steps an online policy through the period, feeding it only what
-// it may know: past prices, the current hashprice and temperature, past
+// it may know: past prices, the last known hashprice, the temperature now, past
 // system load and the rest of the day's load forecast.
 func runOnline(ctx context.Context, s *site.Site, a *aligned, p dispatch.Policy, trace bool, progress func(int)) (*Account, error) {
 	n := len(a.price)
@@ -244,7 +264,9 @@ func runOnline(ctx context.Context, s *site.Site, a *aligned, p dispatch.Policy,
 				st.Jobs = append(st.Jobs, *js)
 			}
 		}
-		in.Start, in.Prices, in.Hashprice, in.TempC, in.State = at, a.price[:t], a.hp[t], nan, st
+		// Full slice expressions cap what a policy can reach: reslicing
+		// in.Prices[:cap] cannot uncover the interval being decided.
+		in.Start, in.Prices, in.Hashprice, in.TempC, in.State = at, a.price[:t:t], a.hpNow[t], nan, st
 		if a.temp != nil {
 			in.TempC = a.temp[t]
 		}
@@ -254,7 +276,8 @@ func runOnline(ctx context.Context, s *site.Site, a *aligned, p dispatch.Policy,
 				next := time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, loc)
 				dayEnd = t + int((next.Sub(at)+a.step-1)/a.step)
 			}
-			in.SystemLoad, in.LoadForecast = a.load[:t], a.load[t:min(dayEnd, n)]
+			end := min(dayEnd, n)
+			in.SystemLoad, in.LoadForecast = a.load[:t:t], a.load[t:end:end]
 		}
 		d := p.Decide(in)
 		if err := check(s, &d, len(st.Jobs)); err != nil {

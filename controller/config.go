@@ -120,6 +120,7 @@ type ControlConfig struct {
 	RampMWPerMin   float64       `yaml:"ramp_mw_per_min"`
 	GridHold       time.Duration `yaml:"grid_hold"`
 	TelemetryEvery time.Duration `yaml:"telemetry_every"`
+	FullPollEvery  time.Duration `yaml:"full_poll_every"`
 	PollTimeout    time.Duration `yaml:"poll_timeout"`
 	Concurrency    int           `yaml:"concurrency"`
 }
@@ -276,7 +277,8 @@ func ParseServeConfig(name string, data []byte, getenv func(string) string) (*Se
 		k string
 		v time.Duration
 	}{{"interval", cc.Interval}, {"step", cc.Step}, {"stagger", cc.Stagger}, {"cooldown", cc.Cooldown}, {"sleep_timeout", cc.SleepTimeout},
-		{"wake_timeout", cc.WakeTimeout}, {"grid_hold", cc.GridHold}, {"telemetry_every", cc.TelemetryEvery}, {"poll_timeout", cc.PollTimeout}} {
+		{"wake_timeout", cc.WakeTimeout}, {"grid_hold", cc.GridHold}, {"telemetry_every", cc.TelemetryEvery}, {"full_poll_every", cc.FullPollEvery},
+		{"poll_timeout", cc.PollTimeout}} {
 		if d.v < 0 {
 			add("controller."+d.k, "must not be negative, got %s", d.v)
 		}

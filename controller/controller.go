@@ -310,6 +310,9 @@ func (c *Controller) Tick(ctx context.Context) error {
 
 	c.mu.Lock()
 	c.obs = obs
+	if o := c.override; o != nil && !o.Until.IsZero() && !now.Before(o.Until) {
+		c.decideNow = true // the override expired: back to the policy now
+	}
 	due := c.decideNow || c.lastDecide.IsZero() || now.Sub(c.lastDecide) >= c.cfg.Step
 	c.mu.Unlock()
 

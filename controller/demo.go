@@ -47,6 +47,7 @@ type DemoOptions struct {
 type Demo struct {
 	URL        string
 	AdminToken string
+	GPUs       int
 	Controller *Controller
 	Fleet      *emulator.Fleet
 	Store      *sqlite.Store
@@ -200,10 +201,13 @@ func NewDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	d = &Demo{}
+	d = &Demo{GPUs: o.GPUs}
+	// Every error return below sets d to nil: close the partial demo
+	// through its own reference.
+	partial := d
 	defer func() {
 		if err != nil {
-			d.Close()
+			partial.Close()
 		}
 	}()
 	// Bind the dashboard first: a taken port is the likeliest failure.

@@ -58,6 +58,15 @@ func (c *Controller) Curtail(ctx context.Context, r EventRequest) (int64, error)
 	}
 	e := store.GridEvent{Source: r.Source, Requester: r.Requester, RequestedMW: r.MW, BaselineMW: round3(base),
 		Deadline: r.Deadline, Reason: r.Reason, CreatedAt: now, State: store.EventOpen, UpdatedAt: now}
+	// The ramp limit applies to grid events too (it protects the site's
+	// electrical plant); say so when it makes the deadline unreachable.
+	if ramp := c.cfg.Params.RampWPerMin; ramp > 0 {
+		need := time.Duration(r.MW * 1e6 / ramp * float64(time.Minute))
+		if need > r.Deadline.Sub(now) {
+			e.Note = fmt.Sprintf("warning: at the ramp limit of %.3f MW/min shedding %.3f MW takes %s, past the deadline",
+				ramp/1e6, r.MW, need.Round(time.Second))
+		}
+	}
 	id, err := c.cfg.Store.CreateGridEvent(ctx, e)
 	if err != nil {
 		return 0, fmt.Errorf("grid event: %w", err)

@@ -42,9 +42,12 @@ func NewServer(ctx context.Context, cfg *ServeConfig, getenv func(string) string
 		log = slog.Default()
 	}
 	s = &Server{Config: cfg, log: log}
+	// Every error return below sets s to nil: close the partial server
+	// through its own reference.
+	partial := s
 	defer func() {
 		if err != nil {
-			s.Close()
+			partial.Close()
 		}
 	}()
 	var st store.Store
@@ -90,7 +93,7 @@ func NewServer(ctx context.Context, cfg *ServeConfig, getenv func(string) string
 	params := Params{BatchSize: cc.BatchSize, Stagger: cc.Stagger, Cooldown: cc.Cooldown, SleepTimeout: cc.SleepTimeout,
 		WakeTimeout: cc.WakeTimeout, MaxAttempts: cc.MaxAttempts, RampWPerMin: cc.RampMWPerMin * 1e6}
 	s.Controller, err = New(ctx, Config{Site: &cfg.Site, Fleet: fleet, GPUs: gpus, Feeds: feeds, ManualPrice: manualP, ManualHashprice: manualH,
-		Store: st, Interval: cc.Interval, Step: cc.Step, Params: params, GridHold: cc.GridHold, TelemetryEvery: cc.TelemetryEvery,
+		Store: st, Interval: cc.Interval, Step: cc.Step, Params: params, GridHold: cc.GridHold, TelemetryEvery: cc.TelemetryEvery, FullPollEvery: cc.FullPollEvery,
 		PollTimeout: cc.PollTimeout, Concurrency: cc.Concurrency, FeedPollEvery: cfg.Feeds.Price.PollEvery, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)

@@ -34,7 +34,7 @@ type Joule struct {
 	// within this share of the day's forecast peak (default 0.01) ...
 	PeakDayMargin float64
 	// PeakMonthMargin: ... and within this share of the month's highest
-	// load so far (default 0.03), in June to September.
+	// load so far (default 0.02), in June to September.
 	PeakMonthMargin float64
 	// PeakWeight is the probability a likely 4CP interval is charged at,
 	// turned into a price adder (default 0.5).

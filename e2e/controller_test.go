@@ -151,7 +151,17 @@ func TestGridEventReachesTargetBeforeDeadline(t *testing.T) {
 }
 
 func TestRestartMidCurtailmentConvergesWithoutDuplicates(t *testing.T) {
-	h := newHarness(t, opts{params: controller.Params{BatchSize: 3, Stagger: time.Minute}})
+	testRestart(t, false)
+}
+
+// The same on PostgreSQL (skipped locally without JOULE_TEST_POSTGRES_DSN;
+// CI provides one).
+func TestRestartOnPostgres(t *testing.T) {
+	testRestart(t, true)
+}
+
+func testRestart(t *testing.T, pg bool) {
+	h := newHarness(t, opts{params: controller.Params{BatchSize: 3, Stagger: time.Minute}, postgres: pg})
 	h.tick()
 	h.setPrice(spikePrice)
 	h.tick() // decides; journals 8 sleeps; dispatches the first 3

@@ -22,8 +22,10 @@ import (
 	"github.com/jouleworks/joule/controller"
 	"github.com/jouleworks/joule/emulator"
 	"github.com/jouleworks/joule/feed"
+	"github.com/jouleworks/joule/internal/testenv"
 	"github.com/jouleworks/joule/site"
 	"github.com/jouleworks/joule/store"
+	"github.com/jouleworks/joule/store/postgres"
 	"github.com/jouleworks/joule/store/sqlite"
 )
 
@@ -46,7 +48,9 @@ type harness struct {
 	t      *testing.T
 	fleet  *emulator.Fleet
 	dbPath string
-	st     *sqlite.Store
+	st     store.Store
+	pgDSN  string // non-empty: PostgreSQL (schema pgSchema) instead of SQLite
+	pgSch  string
 	ctrl   *controller.Controller
 	site   *site.Site
 	price  *feed.Manual
@@ -61,6 +65,7 @@ type opts struct {
 	mix      string
 	params   controller.Params
 	failsafe feed.Mode
+	postgres bool
 }
 
 func newHarness(t *testing.T, o opts) *harness {
@@ -84,6 +89,10 @@ func newHarness(t *testing.T, o opts) *harness {
 	t.Cleanup(func() { f.Close() })
 	h := &harness{t: t, fleet: f, dbPath: filepath.Join(t.TempDir(), "joule.db"), params: o.params, fsMode: o.failsafe, ctx: ctx,
 		price: feed.NewManual("manual price"), hash: feed.NewManual("manual hashprice")}
+	if o.postgres {
+		h.pgDSN = testenv.PostgresDSN(t)
+		h.pgSch = fmt.Sprintf("e2e_%d_%d", time.Now().UnixNano()%1e9, n)
+	}
 	s, tierOf := controller.DemoSite(f, 0)
 	s.Timezone = "UTC"
 	for i := range s.Tiers {
@@ -108,7 +117,13 @@ func newHarness(t *testing.T, o opts) *harness {
 func (h *harness) open(tierOf []int) {
 	t := h.t
 	t.Helper()
-	st, err := sqlite.Open(h.ctx, h.dbPath, sqlite.Options{})
+	var st store.Store
+	var err error
+	if h.pgDSN != "" {
+		st, err = postgres.Open(h.ctx, h.pgDSN, postgres.Options{Schema: h.pgSch})
+	} else {
+		st, err = sqlite.Open(h.ctx, h.dbPath, sqlite.Options{})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

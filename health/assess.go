@@ -31,6 +31,10 @@ const DefaultWindow = 6 * time.Hour
 // for every feature: long enough that single noisy polls do not decide.
 const recentH = 0.5
 
+// minRecentN is the fewest values "now" is the median of: with sparse
+// polls the recent span stretches back to cover them.
+const minRecentN = 6
+
 // Assess rates one miner's failure risk from its recent telemetry with the
 // default Options.
 func Assess(history []Sample) (Assessment, error) { return Options{}.Assess(history) }
@@ -185,13 +189,11 @@ func (w *win) recent(s *series) float64 { return w.recentOver(s, recentH) }
 // recentOver is recent over the last h hours.
 func (w *win) recentOver(s *series, h float64) float64 {
 	m, n := s.medianSince(-h, w.buf)
-	if n >= 3 || len(s.v) < 3 {
-		if n == 0 && len(s.v) > 0 {
-			return s.v[len(s.v)-1]
-		}
+	if n >= minRecentN || len(s.v) <= n {
 		return m
 	}
-	w.buf = append(w.buf[:0], s.v[len(s.v)-3:]...)
+	k := min(minRecentN, len(s.v))
+	w.buf = append(w.buf[:0], s.v[len(s.v)-k:]...)
 	return median(w.buf)
 }
 

@@ -12,10 +12,10 @@ import (
 const (
 	fanDeficit50 = 0.05  // a fan 5 % slower than its peers at the same command
 	fanDeficitW  = 0.01  //
-	fanJitter50  = 100.0 // tach jitter σ 100 RPM against the peers (healthy: tach noise, ≈ 40)
+	fanJitter50  = 120.0 // tach jitter σ 120 RPM against the peers (healthy: tach noise, ≈ 40)
 	fanJitterW   = 15.0  //
 	fanFailDef   = 0.35  // deficit at which worn bearings seize (TTF target)
-	minJitterN   = 10    // polls under load in the last hour needed to judge jitter
+	minJitterN   = 20    // polls under load needed to judge jitter (the last hour, or more)
 
 	chipDrop50   = 0.5   // chips gone from one board within the window
 	chipDropW    = 0.5   //
@@ -42,10 +42,11 @@ const (
 	psuFailJTH = 0.045 // J/TH rise at which the PSU gives out (TTF target)
 	psuFailSag = 0.5   // rail sag at which the PSU gives out (TTF target)
 
-	netTimeouts50 = 3.5  // timed-out polls in the last hour
-	netTimeoutsW  = 0.5  //
-	netFrac50     = 0.05 // and at least 5 % of that hour's polls
-	netFracW      = 0.01 //
+	netSurprise50 = 4.5   // −log10 of the chance of the last hour's timeouts at the earlier rate
+	netSurpriseW  = 0.4   //
+	netMinRate    = 0.005 // floor for the earlier timeout rate (a quiet history proves little)
+	netFrac50     = 0.05  // and at least 5 % of that hour's polls
+	netFracW      = 0.01  //
 )
 
 // fans compares each fan with the median of the others: every fan gets the
@@ -105,9 +106,10 @@ func (w *win) fans() evidence {
 		// Jitter in RPM over the last hour: bearing wobble and tach noise
 		// are absolute, not proportional to speed.
 		w.buf = w.buf[:0]
+		rv := res[f].v
 		for i, t := range res[f].t {
-			if t >= -1 {
-				w.buf = append(w.buf, res[f].v[i])
+			if t >= -1 || i >= len(rv)-minJitterN {
+				w.buf = append(w.buf, rv[i])
 			}
 		}
 		jit := math.NaN()
@@ -398,8 +400,11 @@ func (w *win) thermal() evidence {
 		// Runaway is fast: "now" is the median of the last 20 min, not
 		// half an hour, trading a little noise for less lag.
 		now, base := w.recentOver(e, thermRecentH), w.base(e)
+		// A board that always ran hotter does not alarm; one that ran
+		// cooler is compared with its peers, not with its own deficit
+		// (whole-degree sensors make small offsets come and go).
 		x := now
-		if !math.IsNaN(base) {
+		if base > 0 {
 			x = now - base
 		}
 		score := sig(x, thermEx50, thermExW)
@@ -524,11 +529,16 @@ func (w *win) network() evidence {
 		return evidence{}
 	}
 	frac := float64(k) / float64(n)
-	ev := evidence{score: math.Min(sig(float64(k), netTimeouts50, netTimeoutsW), sig(frac, netFrac50, netFracW))}
+	// How surprising the last hour is at the rate this miner showed before
+	// (Laplace-smoothed, floored): a miner on a flaky link does not alarm
+	// for being flaky, one whose polls start failing does.
+	p0 := math.Max((float64(k0)+1)/(float64(n0)+2), netMinRate)
+	surprise := -math.Log10(binomTail(n, k, p0))
+	ev := evidence{score: math.Min(sig(surprise, netSurprise50, netSurpriseW), sig(frac, netFrac50, netFracW))}
 	if k == 0 {
 		ev.score = 0
 	}
-	ev.reason = fmt.Sprintf("%d of %d polls timed out in the last hour (%d of %d before)", k, n, k0, n0)
+	ev.reason = fmt.Sprintf("%d of %d polls timed out in the last hour (%d of %d before; chance at the earlier %.1f %% rate 10^-%.1f)", k, n, k0, n0, 100*p0, surprise)
 	ev.note = fmt.Sprintf("%d of %d polls timed out", k+k0, n+n0)
 	return ev
 }
@@ -568,4 +578,27 @@ func comparablePower(s *Sample) float64 {
 		p /= 1 + leakShare*(math.Exp2((t-leakRefC)/leakDoubleC)-1)
 	}
 	return p
+}
+
+// binomTail is P(K ≥ k) for K ~ Binomial(n, p).
+func binomTail(n, k int, p float64) float64 {
+	if k <= 0 {
+		return 1
+	}
+	if k > n {
+		return 0
+	}
+	// Sum the terms from k up; each follows from the last.
+	lt := lgammaInt(n+1) - lgammaInt(k+1) - lgammaInt(n-k+1) + float64(k)*math.Log(p) + float64(n-k)*math.Log1p(-p)
+	term, sum := math.Exp(lt), 0.0
+	for j := k; j <= n; j++ {
+		sum += term
+		term *= float64(n-j) / float64(j+1) * p / (1 - p)
+	}
+	return math.Max(sum, 1e-300)
+}
+
+func lgammaInt(n int) float64 {
+	v, _ := math.Lgamma(float64(n))
+	return v
 }

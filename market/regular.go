@@ -20,6 +20,9 @@ const DefaultMaxGap = 6 * time.Hour
 // data is 5.3 M; 15-minute data for 30 years is 1.05 M).
 const maxIntervals = 6_000_000
 
+// maxStepSec is the longest interval a reader accepts (31 days).
+const maxStepSec = 31 * 86400
+
 // obs is one parsed row: interval start (Unix seconds), value, source line.
 type obs struct {
 	t       int64
@@ -88,6 +91,12 @@ func regularize(file string, rows []obs, step, maxGap time.Duration, name, unit 
 	}
 	if sec <= 0 || time.Duration(sec)*time.Second != step && step != 0 {
 		return Series{}, &ParseError{File: file, Err: fmt.Errorf("interval length %s is not a whole number of seconds", step)}
+	}
+	// Rows centuries apart would overflow time.Duration; no market series
+	// this reads is spaced by more than a month.
+	if sec > maxStepSec {
+		return Series{}, &ParseError{File: file, Line: rows[min(1, len(rows)-1)].line, Err: fmt.Errorf(
+			"rows are %d days apart: the interval length must be at most %d days", sec/86400, maxStepSec/86400)}
 	}
 	t0 := rows[0].t
 	for _, o := range rows {

@@ -59,17 +59,17 @@ func Load(path string) (*Site, error) {
 // keys are errors, so a misspelt key never silently falls back to a default.
 func Parse(name string, data []byte) (*Site, error) {
 	var s Site
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(name, &root, err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, &ConfigError{File: name, Msg: "empty config"}
 		}
-		return nil, yamlError(name, err)
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, &root, err)
 	}
 	ps := s.Problems()
 	if len(ps) == 0 {
@@ -84,16 +84,99 @@ func Parse(name string, data []byte) (*Site, error) {
 
 // yamlError turns the decoder's "yaml: line 3: ..." messages into
 // ConfigErrors carrying the line.
-func yamlError(name string, err error) error {
+func yamlError(name string, root *yaml.Node, err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		es := make(ConfigErrors, 0, len(te.Errors))
 		for _, m := range te.Errors {
-			es = append(es, lineMsg(name, m))
+			es = append(es, withField(lineMsg(name, m), root))
 		}
 		return es
 	}
 	return lineMsg(name, strings.TrimPrefix(err.Error(), "yaml: "))
+}
+
+// withField names the key a decoder message is about and says it in the
+// config's terms rather than Go's: "field x not found in type site.Tier"
+// becomes "tiers[0].x: unknown key".
+func withField(e *ConfigError, root *yaml.Node) *ConfigError {
+	if e.Line == 0 {
+		return e
+	}
+	e.Field = pathAt(root, e.Line, "")
+	if rest, ok := strings.CutPrefix(e.Msg, "field "); ok {
+		if key, _, ok := strings.Cut(rest, " not found in type "); ok {
+			e.Msg = "unknown key"
+			if e.Field == "" {
+				e.Field = key
+			}
+		}
+	} else if rest, ok := strings.CutPrefix(e.Msg, "cannot unmarshal "); ok {
+		// "!!str `abc` into float64" → "want a number, got \"abc\"".
+		if got, want, ok := strings.Cut(rest, " into "); ok {
+			if _, v, ok := strings.Cut(got, "`"); ok {
+				got = strconv.Quote(strings.TrimSuffix(v, "`"))
+			}
+			e.Msg = "want " + goTypeWord(want) + ", got " + got
+		}
+	}
+	return e
+}
+
+func goTypeWord(t string) string {
+	switch {
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "a whole number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "a string"
+	case t == "time.Duration":
+		return "a duration such as 5m"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	}
+	return "a " + t
+}
+
+// pathAt returns the dotted path ("tiers[1].profiles[0].w") of the key or
+// value on line, or "" if none is there.
+func pathAt(n *yaml.Node, line int, prefix string) string {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if p := pathAt(c, line, prefix); p != "" {
+				return p
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if prefix != "" {
+				p = prefix + "." + k.Value
+			}
+			if sub := pathAt(v, line, p); sub != "" {
+				return sub
+			}
+			if k.Line == line {
+				return p
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", prefix, i)
+			if sub := pathAt(c, line, p); sub != "" {
+				return sub
+			}
+			if c.Line == line && c.Kind == yaml.ScalarNode {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func lineMsg(name, m string) *ConfigError {

@@ -30,12 +30,13 @@ var badConfigs = []struct {
 	field, msg string
 }{
 	{"negative capacity", "name: x\ninterconnect_mw: -5\n", 2, "interconnect_mw", "must be positive"},
-	{"unknown key", "name: x\ninterconnect_mw: 5\ncolour: red\n", 3, "", "field colour not found"},
+	{"unknown key", "name: x\ninterconnect_mw: 5\ncolour: red\n", 3, "colour", "unknown key"},
+	{"nested unknown key", "interconnect_mw: 5\ngpu_pools:\n  - name: g\n    count: 2\n    load_w: 10\n    firmx: 1\n", 6, "gpu_pools[0].firmx", "unknown key"},
 	{"negative count", "interconnect_mw: 5\ntiers:\n  - name: a\n    count: -3\n    profiles: [{ths: 1, w: 10}]\n", 4, "tiers[0].count", "must not be negative"},
 	{"profile below sleep", "interconnect_mw: 5\ntiers:\n  - name: a\n    count: 3\n    sleep_w: 20\n    profiles:\n      - {ths: 1, w: 10}\n", 7, "tiers[0].profiles[0].w", "must exceed sleep_w"},
 	{"bad contract", "interconnect_mw: 5\ncontract:\n  kind: swap\n", 3, "contract.kind", "must be"},
-	{"bad type", "interconnect_mw: lots\n", 1, "", "cannot unmarshal"},
-	{"bad duration", "interconnect_mw: 5\ntiers:\n  - name: a\n    min_on: soon\n    profiles: [{ths: 1, w: 10}]\n", 4, "", ""},
+	{"bad type", "interconnect_mw: lots\n", 1, "interconnect_mw", `want a number, got "lots"`},
+	{"bad duration", "interconnect_mw: 5\ntiers:\n  - name: a\n    min_on: soon\n    profiles: [{ths: 1, w: 10}]\n", 4, "tiers[0].min_on", "want a duration"},
 	{"inference hours", "interconnect_mw: 5\ngpu_pools:\n  - name: g\n    count: 2\n    load_w: 10\n    inference: {gpus_by_hour: [1, 2]}\n", 6, "gpu_pools[0].inference.gpus_by_hour", "needs 24 values"},
 	{"firm above count", "interconnect_mw: 5\ngpu_pools:\n  - name: g\n    count: 2\n    load_w: 10\n    firm: {gpus: 3}\n", 6, "gpu_pools[0].firm.gpus", "between 0 and count"},
 	{"fixed load above cap", "interconnect_mw: 0.001\ntiers:\n  - name: a\n    count: 1000\n    sleep_w: 20\n    profiles: [{ths: 1, w: 30}]\n", 1, "interconnect_mw", "cannot be curtailed"},

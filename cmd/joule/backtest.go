@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -184,12 +183,20 @@ func backtestInputs(prices, point, btc string, hashprice float64, hsSet bool, lo
 		in.Prices = p
 		notes = append(notes, p.Notes...)
 	}
+	all := in.Prices
 	var err error
 	if in.Prices, err = in.Prices.Slice(from, to); err != nil {
 		return in, nil, err
 	}
+	priceName := prices
+	if priceName == "" {
+		priceName = "the built-in scenario"
+	}
 	if in.Prices.Len() == 0 {
-		return in, nil, errors.New("backtest: no prices in the chosen period")
+		return in, nil, fmt.Errorf("backtest: no prices in the chosen period: %s covers %s", priceName, span(all))
+	}
+	if (!from.IsZero() && in.Prices.Start.After(from)) || (!to.IsZero() && in.Prices.End().Before(to)) {
+		notes = append(notes, fmt.Sprintf("%s covers %s: the period is cut to %s", priceName, span(all), span(in.Prices)))
 	}
 	switch {
 	case hsSet:
@@ -202,6 +209,9 @@ func backtestInputs(prices, point, btc string, hashprice float64, hsSet bool, lo
 		}
 		in.Hashprice = market.HashpriceSeries(bd, market.DefaultFeeBTCPerBlock)
 		notes = append(notes, in.Hashprice.Notes...)
+		if err := covers(btc, in.Hashprice, in.Prices); err != nil {
+			return in, nil, err
+		}
 	case prices != "":
 		return in, nil, fmt.Errorf("%w: with --prices, give --btc FILE or --hashprice X", errUsage)
 	}
@@ -209,11 +219,33 @@ func backtestInputs(prices, point, btc string, hashprice float64, hsSet bool, lo
 		if in.SystemLoad, err = market.OpenLoad(loadPath, market.ReadOptions{}); err != nil {
 			return in, nil, err
 		}
+		if err := covers(loadPath, in.SystemLoad, in.Prices); err != nil {
+			return in, nil, err
+		}
 	}
 	if tempPath != "" {
 		if in.Temperature, err = market.OpenTemperature(tempPath, market.ReadOptions{}); err != nil {
 			return in, nil, err
 		}
+		if err := covers(tempPath, in.Temperature, in.Prices); err != nil {
+			return in, nil, err
+		}
 	}
 	return in, notes, nil
+}
+
+// span formats a series' period for messages.
+func span(s market.Series) string {
+	return s.Start.Format(time.RFC3339) + " to " + s.End().Format(time.RFC3339)
+}
+
+// covers checks that the series read from file has a value at the start of
+// every price interval, so a short file is named in the error rather than
+// found out interval by interval.
+func covers(file string, s, prices market.Series) error {
+	last := prices.End().Add(-prices.Step)
+	if s.Len() == 0 || prices.Start.Before(s.Start) || !last.Before(s.End()) {
+		return fmt.Errorf("backtest: %s covers %s, the period needs %s (set --from/--to inside it)", file, span(s), span(prices))
+	}
+	return nil
 }

@@ -66,11 +66,23 @@ func TestBacktestErrors(t *testing.T) {
 	if err := os.WriteFile(badSite, []byte("name: x\ninterconnect_mw: -1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	prices := filepath.Join(dir, "prices.csv")
+	btc := filepath.Join(dir, "btc.csv")
+	for path, body := range map[string]string{
+		prices: "timestamp,price\n2024-01-01T00:00:00Z,30\n2024-01-01T00:15:00Z,-20\n2024-01-01T00:30:00Z,45\n",
+		btc:    "date,close_usd,difficulty\n2023-12-01,40000,7e13\n",
+	} {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"period outside the prices", []string{"--prices", prices, "--hashprice", "0.05", "--from", "2023-01-01", "--to", "2023-02-01"}, "prices.csv covers 2024-01-01T00:00:00Z to 2024-01-01T00:45:00Z"},
+		{"btc file too short", []string{"--prices", prices, "--btc", btc}, "btc.csv covers 2023-12-01T00:00:00Z to 2023-12-02T00:00:00Z"},
 		{"unknown policy", []string{"--policy", "yolo"}, "unknown --policy"},
 		{"bad date", []string{"--from", "July"}, "--from"},
 		{"reversed period", []string{"--from", "2025-02-01", "--to", "2025-01-01"}, "not after"},

@@ -40,7 +40,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer d.Close()
 	fmt.Fprintf(stdout, "joule demo: %d emulated miners, %d GPUs, market scenario seed %d at %gx\n",
-		d.Fleet.Len(), 32, *seed, *speed)
+		d.Fleet.Len(), d.GPUs, *seed, *speed)
 	fmt.Fprintf(stdout, "dashboard:   %s\n", d.URL)
 	fmt.Fprintf(stdout, "admin token: %s  (e.g. curl -H 'Authorization: Bearer %s' -d '{\"mw\":0.2,\"within_s\":600}' %sapi/v1/curtail)\n",
 		d.AdminToken, d.AdminToken, d.URL)

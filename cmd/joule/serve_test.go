@@ -234,3 +234,38 @@ func TestRunDemo(t *testing.T) {
 		t.Fatal("demo did not shut down")
 	}
 }
+
+// A taken port is a clear error, not a crash, for both commands.
+func TestServeAndDemoPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var out, errb lockedBuf
+	err = runDemo(context.Background(), []string{"--addr", ln.Addr().String()}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "--addr") {
+		t.Errorf("demo on a taken port: %v, want an error suggesting --addr", err)
+	}
+	dir := t.TempDir()
+	cfg := strings.Replace(serveMin, "LISTEN", ln.Addr().String(), 1)
+	cfg = strings.Replace(cfg, "DB", filepath.Join(dir, "j.db"), 1)
+	path := filepath.Join(dir, "s.yaml")
+	os.WriteFile(path, []byte(cfg), 0o600)
+	err = runServe(context.Background(), []string{"--config", path}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "api.listen") {
+		t.Errorf("serve on a taken port: %v, want an error naming api.listen", err)
+	}
+}
+
+const serveMin = `site:
+  name: x
+  interconnect_mw: 1
+  tiers: [{name: a, count: 1, profiles: [{name: stock, ths: 100, w: 3000}], sleep_w: 25}]
+miners: [{tier: a, firmware: luxos, ips: 127.0.0.1}]
+feeds:
+  price: {kind: manual, value: 30}
+  hashprice: {kind: constant, value: 0.05}
+store: {sqlite: DB}
+api: {listen: LISTEN}
+`

@@ -132,7 +132,10 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
-	c := completionWriter{id: "chatcmpl-" + id, created: s.now().Unix(), model: ir.Model, top: ir.TopLogprobs, logprobs: req.Logprobs}
+	c := completionWriter{id: "chatcmpl-" + id, created: s.now().Unix(), model: ir.Model, top: ir.TopLogprobs, logprobs: req.Logprobs,
+		finish: func(tokens []model.Token, done *InferDone) error {
+			return s.audit(relayed{key: key, host: hostAddr, id: id, req: ir, tokens: tokens}, done)
+		}}
 	if req.Stream {
 		c.stream(w, resp.Body, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
 		return
@@ -169,6 +172,9 @@ type completionWriter struct {
 	model    string
 	top      int
 	logprobs bool
+	// finish audits the relayed tokens against the host's receipt before
+	// the response is completed.
+	finish func([]model.Token, *InferDone) error
 }
 
 func (c *completionWriter) logprob(t *model.Token) tokenLogprob {
@@ -208,8 +214,10 @@ func events(r io.Reader, fn func(InferEvent) error) (*InferDone, error) {
 func (c *completionWriter) whole(w http.ResponseWriter, body io.Reader) {
 	var text bytes.Buffer
 	var lps []tokenLogprob
+	var tokens []model.Token
 	done, err := events(body, func(ev InferEvent) error {
 		if ev.Token != nil {
+			tokens = append(tokens, *ev.Token)
 			text.WriteString(ev.Token.Text)
 			if c.logprobs {
 				lps = append(lps, c.logprob(ev.Token))
@@ -217,6 +225,9 @@ func (c *completionWriter) whole(w http.ResponseWriter, body io.Reader) {
 		}
 		return nil
 	})
+	if err == nil && c.finish != nil {
+		err = c.finish(tokens, done)
+	}
 	if err != nil {
 		writeError(w, http.StatusBadGateway, "server_error", "", "host_failed", err.Error())
 		return
@@ -263,10 +274,12 @@ func (c *completionWriter) stream(w http.ResponseWriter, body io.Reader, include
 	if err := send(chunk(chatChoice{Delta: &outMessage{Role: "assistant", Content: &empty}})); err != nil {
 		return
 	}
+	var tokens []model.Token
 	done, err := events(body, func(ev InferEvent) error {
 		if ev.Token == nil {
 			return nil
 		}
+		tokens = append(tokens, *ev.Token)
 		text := ev.Token.Text
 		ch := chatChoice{Delta: &outMessage{Content: &text}}
 		if c.logprobs {
@@ -274,6 +287,9 @@ func (c *completionWriter) stream(w http.ResponseWriter, body io.Reader, include
 		}
 		return send(chunk(ch))
 	})
+	if err == nil && c.finish != nil {
+		err = c.finish(tokens, done)
+	}
 	if err != nil {
 		_ = send(apiError{Error: apiErrorBody{Message: err.Error(), Type: "server_error"}})
 		return

@@ -37,6 +37,8 @@ type Chain interface {
 	// Submit signs t with key (setting chain id and nonce), broadcasts it
 	// and waits until it is committed; a rejected tx is a *tx.Error.
 	Submit(ctx context.Context, key ed25519.PrivateKey, t *tx.Tx) (ledger.TxResult, error)
+	// Changed returns a channel closed at the next commit.
+	Changed() <-chan struct{}
 }
 
 // Server is the gateway's HTTP handler.
@@ -47,8 +49,9 @@ type Server struct {
 	log    *slog.Logger
 	now    func() time.Time
 
-	mu  sync.Mutex
-	rng *mrand.Rand
+	mu       sync.Mutex
+	rng      *mrand.Rand
+	disputes int
 }
 
 // New returns a gateway over chain. keys maps API keys to the ledger

@@ -43,6 +43,8 @@ func newLedgerChain(t *testing.T, balances map[string]uint64) *ledgerChain {
 
 func (c *ledgerChain) View() *ledger.State { return c.app.View() }
 
+func (c *ledgerChain) Changed() <-chan struct{} { return c.app.Changed() }
+
 func (c *ledgerChain) Submit(ctx context.Context, key ed25519.PrivateKey, t *tx.Tx) (ledger.TxResult, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

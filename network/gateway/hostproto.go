@@ -59,11 +59,18 @@ type InferEvent struct {
 	Error string       `json:"error,omitempty"`
 }
 
-// InferDone ends a successful /infer stream.
+// InferDone ends a successful /infer stream. TranscriptHash is the hash of
+// the Transcript the host will settle, and Receipt the host's ed25519
+// signature over tx.ReceiptBytes(escrow id, TranscriptHash), both hex. The
+// gateway rebuilds the transcript from what it relayed and checks both; a
+// settlement with another hash is then provable equivocation (a
+// dispute_inference transaction).
 type InferDone struct {
 	FinishReason     string `json:"finish_reason"`
 	PromptTokens     int    `json:"prompt_tokens"`
 	CompletionTokens int    `json:"completion_tokens"`
+	TranscriptHash   string `json:"transcript_hash"`
+	Receipt          string `json:"receipt"`
 }
 
 // Transcript is what a host settled for one escrow: validators re-execute
@@ -84,8 +91,9 @@ func (t *Transcript) Hash() ([32]byte, error) {
 	return sha256.Sum256(b), nil
 }
 
-// Openings is the response of PathOpenings: hex of proof.Opening's binary
-// encoding, in the order asked.
+// Openings is the response of PathOpenings: hex of proof.LeafOpening's
+// binary encoding (leaf hash and path, no digest, so a validator must
+// recompute each digest to vote), in the order asked.
 type Openings struct {
 	Openings []string `json:"openings"`
 }

@@ -9,21 +9,18 @@ import (
 	"github.com/jouleworks/joule/network/tx"
 )
 
-// fraudProven checks that evidence is an opening of host's commitment c in
-// epoch ep whose Merkle path leads to the committed root but whose digest
-// differs from the recomputed one: proof that the host committed a nonce it
-// did not compute. Every node runs it, so it must be deterministic; it
-// costs one nonce of the workload.
-func (p Params) fraudProven(ep *Epoch, host tx.PubKey, c *Commitment, evidence []byte) error {
-	var o proof.Opening
-	if err := o.UnmarshalBinary(evidence); err != nil {
-		return err
-	}
+// fraudProven checks that o is a leaf of host's commitment c in epoch ep
+// (its Merkle path leads to the committed root) that differs from the leaf
+// of the recomputed digest: proof that the host committed a nonce it did
+// not compute. The ledger re-verifies the disputed leaf itself, so one such
+// vote convicts and no vote can frame an honest host. Every node runs it,
+// so it must be deterministic; it costs one nonce of the workload.
+func (p Params) fraudProven(ep *Epoch, host tx.PubKey, c *Commitment, o proof.LeafOpening) error {
 	w, err := epochWeights(p.Proof, [32]byte(ep.Seed))
 	if err != nil {
 		return err
 	}
-	err = proof.VerifyOpening(w.Worker(host), [32]byte(c.Root), c.Count, o)
+	err = proof.VerifyLeafOpening(w.Worker(host), [32]byte(c.Root), c.Count, o)
 	switch {
 	case err == nil:
 		return fmt.Errorf("leaf %d opens correctly: no fraud", o.Index)

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/jouleworks/joule/network/proof"
 	"github.com/jouleworks/joule/network/tx"
 )
 
@@ -16,7 +17,14 @@ const (
 	maxEndpointLen   = 256
 	maxEscrowIDLen   = 64
 	maxTokensLimit   = 1 << 20
-	maxProofCount    = 1 << 32
+	// maxProofCount bounds a commitment so a Merkle path has at most
+	// maxProofLevels nodes and a vote's openings fit in one transaction.
+	// 2^24 nonces is far above WeightCap.
+	maxProofLevels = 24
+	maxProofCount  = 1 << maxProofLevels
+	// maxVoteSamples is how many openings (hex in JSON, each with a full
+	// path) fit in a proof_vote next to its evidence and envelope.
+	maxVoteSamples = (tx.MaxTxBytes - 4096) / (2*(8+proof.DigestSize+1+32*maxProofLevels) + 3)
 )
 
 // block is what a transaction may read about the block including it.
@@ -128,18 +136,8 @@ func (s *State) check(t *tx.Tx, b block) *tx.Error {
 		if _, dup := c.Votes[from]; dup {
 			return tx.Errf(tx.CodeDuplicate, "proof_vote: %s already voted on host %s", short(from), short(m.Host.String()))
 		}
-		if m.Checked > uint64(s.Params.SamplesPerValidator) || m.Failed > m.Checked {
-			return tx.Errf(tx.CodeInvalid, "proof_vote: checked %d, failed %d (want failed ≤ checked ≤ %d)", m.Checked, m.Failed, s.Params.SamplesPerValidator)
-		}
-		switch {
-		case m.Failed > 0 && len(m.Evidence) == 0:
-			return tx.Errf(tx.CodeInvalid, "proof_vote: failed %d needs evidence (a failing opening)", m.Failed)
-		case m.Failed == 0 && len(m.Evidence) > 0:
-			return tx.Errf(tx.CodeInvalid, "proof_vote: evidence given but failed is 0")
-		case m.Failed > 0:
-			if err := s.Params.fraudProven(ep, m.Host, c, m.Evidence); err != nil {
-				return tx.Errf(tx.CodeInvalid, "proof_vote.evidence: %v", err)
-			}
+		if err := s.checkVote(ep, c, from, m); err != nil {
+			return err
 		}
 	case tx.TypeOpenEscrow:
 		m := t.OpenEscrow
@@ -203,6 +201,8 @@ func (s *State) check(t *tx.Tx, b block) *tx.Error {
 		if _, dup := e.Votes[from]; dup {
 			return tx.Errf(tx.CodeDuplicate, "inference_vote: %s already voted on escrow %q", short(from), m.EscrowID)
 		}
+	case tx.TypeDispute:
+		return s.checkDispute(from, t.Dispute)
 	default:
 		return tx.Errf(tx.CodeMalformed, "no transaction body")
 	}
@@ -239,7 +239,7 @@ func (s *State) exec(t *tx.Tx, b block) {
 		if c.Votes == nil {
 			c.Votes = map[string]Vote{}
 		}
-		c.Votes[from] = Vote{Checked: t.ProofVote.Checked, Failed: t.ProofVote.Failed, Proven: len(t.ProofVote.Evidence) > 0}
+		c.Votes[from] = judgeVote(c, t.ProofVote)
 	case tx.TypeOpenEscrow:
 		m := t.OpenEscrow
 		lock, _ := mulOK(s.Models[m.Model].PricePerToken, m.MaxTokens)
@@ -261,6 +261,8 @@ func (s *State) exec(t *tx.Tx, b block) {
 		if len(e.Votes) == len(e.Validators) {
 			s.closeValidation(m.EscrowID, e, b)
 		}
+	case tx.TypeDispute:
+		s.dispute(t.Dispute, b)
 	}
 }
 

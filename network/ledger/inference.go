@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -33,13 +35,14 @@ func (s *State) settle(m *tx.SettleInference, b block) {
 		e.State = EscrowPaid
 		return
 	}
-	vals := make([][]byte, len(s.Validators))
-	for i, v := range s.Validators {
+	pool := s.assignable()
+	vals := make([][]byte, len(pool))
+	for i, v := range pool {
 		vals[i], _ = tx.ParsePubKey(v)
 	}
 	hostPub, _ := tx.ParsePubKey(e.Host)
 	for _, i := range proof.AssignValidators(draw, hostPub, vals, inferenceValidators) {
-		e.Validators = append(e.Validators, s.Validators[i])
+		e.Validators = append(e.Validators, pool[i])
 	}
 	if len(e.Validators) == 0 {
 		s.payFee(e, b)
@@ -133,4 +136,55 @@ func (s *State) endBlock(b block) {
 			}
 		}
 	}
+}
+
+// checkDispute accepts a requester's dispute only with proof: the host's
+// receipt signature over a transcript hash other than the one it settled.
+func (s *State) checkDispute(from string, m *tx.DisputeInference) *tx.Error {
+	e := s.Escrows[m.EscrowID]
+	switch {
+	case e == nil:
+		return tx.Errf(tx.CodeUnknownAccount, "dispute_inference.escrow_id %q does not exist", m.EscrowID)
+	case e.Requester != from:
+		return tx.Errf(tx.CodeUnauthorized, "dispute_inference: escrow %q belongs to requester %s, not %s", m.EscrowID, short(e.Requester), short(from))
+	case e.State == EscrowDisputed:
+		return tx.Errf(tx.CodeDuplicate, "dispute_inference: escrow %q is already disputed", m.EscrowID)
+	case e.State == EscrowOpen || e.State == EscrowRefunded:
+		return tx.Errf(tx.CodeWrongPhase, "dispute_inference: escrow %q is %s: nothing settled to dispute", m.EscrowID, e.State)
+	case len(m.TranscriptHash) != sha256.Size:
+		return tx.Errf(tx.CodeInvalid, "dispute_inference.transcript_hash: %d bytes, want %d", len(m.TranscriptHash), sha256.Size)
+	case len(m.Receipt) != ed25519.SignatureSize:
+		return tx.Errf(tx.CodeInvalid, "dispute_inference.receipt: %d bytes, want a %d-byte ed25519 signature", len(m.Receipt), ed25519.SignatureSize)
+	case bytes.Equal(m.TranscriptHash, e.TranscriptHash):
+		return tx.Errf(tx.CodeInvalid, "dispute_inference: the receipt's transcript hash is the settled one: nothing to dispute")
+	}
+	host, _ := tx.ParsePubKey(e.Host)
+	if !ed25519.Verify(ed25519.PublicKey(host), tx.ReceiptBytes(m.EscrowID, m.TranscriptHash), m.Receipt) {
+		return tx.Errf(tx.CodeInvalid, "dispute_inference.receipt: signature does not verify against host %s for escrow %q and that transcript hash", short(e.Host), m.EscrowID)
+	}
+	return nil
+}
+
+// dispute applies a proven dispute: the host signed a receipt for one
+// transcript and settled another, so it is slashed and excluded. A fee
+// not yet paid out is refunded; one already paid (validated or unsampled)
+// is compensated from the pool's part of the slash, never from anyone
+// else.
+func (s *State) dispute(m *tx.DisputeInference, b block) {
+	e := s.Escrows[m.EscrowID]
+	h := s.Hosts[e.Host]
+	var pool uint64
+	if h != nil && !h.Excluded {
+		_, pool = s.slash(h, fmt.Sprintf("settled escrow %s with transcript %x but signed a receipt for %x", m.EscrowID, []byte(e.TranscriptHash), []byte(m.TranscriptHash)))
+	}
+	switch e.State {
+	case EscrowSettled:
+		s.account(e.Requester).Balance += e.Fee
+	case EscrowValidated, EscrowPaid:
+		comp := min(e.Fee, pool)
+		s.Pool -= comp
+		s.account(e.Requester).Balance += comp
+	}
+	e.State = EscrowDisputed
+	e.Closed = b.Height
 }

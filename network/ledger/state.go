@@ -47,6 +47,15 @@ type Params struct {
 	// burned and the rest goes to the community pool (reward.Slash).
 	SlashBPS uint32 `json:"slash_bps"`
 	BurnBPS  uint32 `json:"burn_bps"`
+	// ValidationBPS of each epoch's mint pays the validators for proof
+	// votes: an equal share per assigned slot, earned in proportion to the
+	// sampled leaves the vote verified (reward.ValidationShare). Missed and
+	// invalid votes earn nothing and their share is not minted.
+	ValidationBPS uint32 `json:"validation_bps"`
+	// ValidatorSlashBPS of a validator's balance is taken (BurnBPS of it
+	// burned, the rest to the pool) for each vote carrying a digest that
+	// does not hash into the committed root (a lazy or colluding vote).
+	ValidatorSlashBPS uint32 `json:"validator_slash_bps"`
 	// Mint is the decaying per-epoch reward schedule (reward.Schedule).
 	Mint reward.Schedule `json:"mint"`
 	// Fees is the split of a validated inference fee (reward.FeeSplit).
@@ -72,6 +81,8 @@ func DefaultParams() Params {
 		MinBond:             1_000_000,
 		SlashBPS:            5_000,
 		BurnBPS:             5_000,
+		ValidationBPS:       500,
+		ValidatorSlashBPS:   1_000,
 		Mint:                reward.Schedule{Initial: 10_000_000, HalvingEpochs: 1000},
 		Fees:                reward.DefaultFeeSplit(),
 		EscrowTimeoutBlocks: 30,
@@ -88,8 +99,11 @@ func (p Params) Validate() error {
 		return fmt.Errorf("params: sprint_blocks+validation_blocks = %d must be below epoch_blocks = %d (leave an inference phase)", p.SprintBlocks+p.ValidationBlocks, p.EpochBlocks)
 	case p.ValidatorsPerHost <= 0 || p.SamplesPerValidator <= 0:
 		return fmt.Errorf("params: validators_per_host and samples_per_validator must be positive")
-	case p.SlashBPS > reward.BPS || p.BurnBPS > reward.BPS || p.Fees.ValidatorBPS > reward.BPS:
-		return fmt.Errorf("params: slash_bps, burn_bps and fees.ValidatorBPS must be at most %d", reward.BPS)
+	case p.SlashBPS > reward.BPS || p.BurnBPS > reward.BPS || p.Fees.ValidatorBPS > reward.BPS ||
+		p.ValidationBPS > reward.BPS || p.ValidatorSlashBPS > reward.BPS:
+		return fmt.Errorf("params: slash_bps, burn_bps, validation_bps, validator_slash_bps and fees.ValidatorBPS must be at most %d", reward.BPS)
+	case p.SamplesPerValidator > maxVoteSamples:
+		return fmt.Errorf("params: samples_per_validator = %d: a vote carrying that many openings would exceed the %d-byte transaction limit (max %d)", p.SamplesPerValidator, tx.MaxTxBytes, maxVoteSamples)
 	case p.EscrowTimeoutBlocks <= 0:
 		return fmt.Errorf("params: escrow_timeout_blocks must be positive")
 	}
@@ -128,6 +142,10 @@ type Host struct {
 	Reason string `json:"reason,omitempty"`
 	// Inference is the sequential-test record of its validated inferences.
 	Inference model.Tracker `json:"inference"`
+	// Withholding is the sequential-test record (model.DutySPRTConfig) of
+	// its epochs: a pass when verified, a failure when a quorum of its
+	// validators voted but could not verify it (openings withheld).
+	Withholding model.Tracker `json:"withholding"`
 	// Earned is the total of rewards and fees paid to this host.
 	Earned uint64 `json:"earned"`
 }
@@ -146,10 +164,38 @@ type Commitment struct {
 
 // Vote is one validator's verdict on one commitment.
 type Vote struct {
+	// Checked is how many of the vote's openings (validator-recomputed
+	// digests on the host's paths) hash into the committed root.
 	Checked uint64 `json:"checked"`
-	Failed  uint64 `json:"failed"`
-	// Proven is set when the vote carried evidence every node verified.
-	Proven bool `json:"proven,omitempty"`
+	// Leaves are the indices of those openings.
+	Leaves []uint64 `json:"leaves,omitempty"`
+	// Proven is set when the vote carried evidence every node verified;
+	// FakeLeaf is the index it proved fake.
+	Proven   bool   `json:"proven,omitempty"`
+	FakeLeaf uint64 `json:"fake_leaf,omitempty"`
+	// Bad is set when the vote carried a digest that does not hash into the
+	// root, or vouched for a leaf another vote proved fake: the validator
+	// did not compute (or colludes). Reason says which.
+	Bad    bool   `json:"bad,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// ValidatorRecord is a validator's proof-validation record.
+type ValidatorRecord struct {
+	// Duty is the sequential test (model.DutySPRTConfig) over its assigned
+	// slots: a valid vote passes, a missed or bad vote fails. Reaching the
+	// threshold jails it: it is no longer assigned hosts or inferences.
+	Duty     model.Tracker `json:"duty"`
+	Votes    uint64        `json:"votes"`
+	Missed   uint64        `json:"missed"`
+	BadVotes uint64        `json:"bad_votes"`
+	// Slashed is the total taken from its balance for bad votes.
+	Slashed uint64 `json:"slashed"`
+	// Earned is the total of validation rewards paid to it.
+	Earned uint64 `json:"earned"`
+	Jailed bool   `json:"jailed,omitempty"`
+	// Reason describes the last bad vote, or why it was jailed.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Epoch is the on-chain record of one epoch.
@@ -174,6 +220,7 @@ const (
 	EscrowPaid      = "paid"      // not sampled for validation (or validators silent); fee paid
 	EscrowRejected  = "rejected"  // re-execution disagreed; fee refunded
 	EscrowRefunded  = "refunded"  // never settled; locked funds refunded
+	EscrowDisputed  = "disputed"  // host's signed receipt contradicts its settlement; host slashed
 )
 
 // Escrow is an inference request's locked payment and, once settled, its
@@ -215,6 +262,12 @@ type EpochReport struct {
 	ToPool       uint64 `json:"to_pool"`
 	Verified     int    `json:"verified"`
 	Convicted    int    `json:"convicted"`
+	// Withheld counts hosts a quorum of validators could not verify;
+	// BadVotes and MissedVotes count validator slots voted wrongly or not
+	// at all.
+	Withheld    int `json:"withheld"`
+	BadVotes    int `json:"bad_votes"`
+	MissedVotes int `json:"missed_votes"`
 }
 
 // State is the whole ledger state. Its JSON encoding is canonical (see the
@@ -226,10 +279,12 @@ type State struct {
 	Models     map[string]Model    `json:"models"`
 	Accounts   map[string]*Account `json:"accounts"`
 	Validators []string            `json:"validators"`
-	Hosts      map[string]*Host    `json:"hosts"`
-	Epochs     map[string]*Epoch   `json:"epochs"`
-	Escrows    map[string]*Escrow  `json:"escrows"`
-	Burned     uint64              `json:"burned"`
+	// Duty holds each validator's record, by account.
+	Duty    map[string]*ValidatorRecord `json:"duty"`
+	Hosts   map[string]*Host            `json:"hosts"`
+	Epochs  map[string]*Epoch           `json:"epochs"`
+	Escrows map[string]*Escrow          `json:"escrows"`
+	Burned  uint64                      `json:"burned"`
 	// Pool collects slashed stake not burned and rounding dust.
 	Pool   uint64 `json:"pool"`
 	Minted uint64 `json:"minted"`
@@ -279,6 +334,7 @@ func newState(chainID string, g *Genesis) *State {
 		Models:   map[string]Model{},
 		Accounts: map[string]*Account{},
 		Hosts:    map[string]*Host{},
+		Duty:     map[string]*ValidatorRecord{},
 		Epochs:   map[string]*Epoch{},
 		Escrows:  map[string]*Escrow{},
 	}
@@ -314,6 +370,9 @@ func decodeState(b []byte) (*State, error) {
 	}
 	if s.Hosts == nil {
 		s.Hosts = map[string]*Host{}
+	}
+	if s.Duty == nil {
+		s.Duty = map[string]*ValidatorRecord{}
 	}
 	if s.Epochs == nil {
 		s.Epochs = map[string]*Epoch{}
@@ -353,6 +412,28 @@ func (s *State) account(addr string) *Account {
 func (s *State) isValidator(addr string) bool {
 	_, ok := slices.BinarySearch(s.Validators, addr)
 	return ok
+}
+
+// duty returns addr's validator record, creating it.
+func (s *State) duty(addr string) *ValidatorRecord {
+	r, ok := s.Duty[addr]
+	if !ok {
+		r = &ValidatorRecord{}
+		s.Duty[addr] = r
+	}
+	return r
+}
+
+// assignable returns the validators that may be assigned work, in
+// canonical (sorted) order: all but the jailed.
+func (s *State) assignable() []string {
+	out := make([]string, 0, len(s.Validators))
+	for _, v := range s.Validators {
+		if r := s.Duty[v]; r == nil || !r.Jailed {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func epochKey(e uint64) string { return fmt.Sprintf("%020d", e) }

@@ -142,3 +142,18 @@ func (s SPRT) RatePPM(t Tracker) uint32 {
 func (s SPRT) ShouldValidate(t Tracker, draw uint32) bool {
 	return uint64(draw)*ppm < uint64(s.RatePPM(t))<<32
 }
+
+// DutySPRTConfig is the sequential test the ledger and the simulator apply
+// per epoch to a host's proof openings (withheld or answered) and to a
+// validator's duty (valid vote or a missed/invalid one): an honest party
+// misses 2 % of epochs (outages), a withholder or lazy validator at least
+// half; α = 10⁻⁶, β = 10⁻³, at least 3 outcomes. A miss adds log2(25) ≈
+// 4.64 bits against a 19.93-bit threshold, so five misses in a row convict
+// and a single one never does.
+func DutySPRTConfig() SPRTConfig {
+	return SPRTConfig{
+		HonestFailPPM: 20_000, CheatFailPPM: 500_000,
+		AlphaPPM: 1, BetaPPM: 1_000, MinSamples: 3,
+		MaxRatePPM: ppm, MinRatePPM: ppm,
+	}
+}

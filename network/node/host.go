@@ -286,8 +286,10 @@ func (h *Host) serveOpenings(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, fmt.Sprintf("leaf %q: not in 0..%d", f, sr.tree.Count()-1), http.StatusBadRequest)
 			return
 		}
+		// The leaf hash, not the digest: a validator must recompute the
+		// digest to check it, so it cannot vote without doing the work.
 		o := proof.Opening{Index: i, Digest: sr.digests[i], Path: sr.tree.Prove(i)}
-		b, err := o.MarshalBinary()
+		b, err := o.Blind().MarshalBinary()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -351,7 +353,13 @@ func (h *Host) serveInfer(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	h.transcripts[call.EscrowID] = t
 	h.mu.Unlock()
-	_ = enc.Encode(gateway.InferEvent{Done: &gateway.InferDone{FinishReason: c.FinishReason, PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens}})
+	// The receipt binds this host to the transcript it served: settling
+	// another one is provable equivocation.
+	receipt := ed25519.Sign(h.cfg.Key, tx.ReceiptBytes(call.EscrowID, hash[:]))
+	_ = enc.Encode(gateway.InferEvent{Done: &gateway.InferDone{
+		FinishReason: c.FinishReason, PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens,
+		TranscriptHash: hex.EncodeToString(hash[:]), Receipt: hex.EncodeToString(receipt),
+	}})
 	settle := &tx.Tx{SettleInference: &tx.SettleInference{
 		EscrowID: call.EscrowID, PromptTokens: uint64(c.PromptTokens), CompletionTokens: uint64(c.CompletionTokens), TranscriptHash: hash[:],
 	}}

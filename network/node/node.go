@@ -39,6 +39,11 @@ type Options struct {
 	Backends []model.Backend
 	// HTTPListener replaces listening on the config's http_addr.
 	HTTPListener net.Listener
+	// LazyValidator, if set and true for a node's moniker, makes that
+	// node's validator agent vote on proofs without recomputing (it
+	// guesses digests): a fault-injection hook for tests and drills that
+	// play a lazy validator, which the ledger must expose. Leave nil.
+	LazyValidator func(moniker string) bool
 }
 
 // Node is a running node.
@@ -161,6 +166,7 @@ func Start(ctx context.Context, homeDir string, o Options) (*Node, error) {
 		backends = append(slices.Clone(backends), n.Host.cfg.Backend)
 	}
 	v := NewValidator(n.Chain, acct, backends, log)
+	v.lazy = o.LazyValidator != nil && o.LazyValidator(cfg.Moniker)
 	n.goRun(func() { v.Run(runCtx) })
 	log.Info("node started", "http", n.HTTPURL, "account", Address(acct))
 	return n, nil

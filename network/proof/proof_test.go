@@ -431,3 +431,74 @@ func FuzzOpeningUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// TestLeafOpenings: a host's blinded opening (leaf hash, no digest) checks
+// by path, verifies against a recomputation, proves fraud for a fake leaf,
+// and turns into the vote's full opening with the validator's digest.
+func TestLeafOpenings(t *testing.T) {
+	w, _ := NewWeights(tinyParams, seedOf("e"))
+	host := []byte("host")
+	tr, err := Sprint(context.Background(), w, host, 37, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk := w.Worker(host)
+	root := tr.Root()
+	op, err := Open(tr, wk, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := op.Blind()
+	if err := CheckLeafOpening(root, 37, lo); err != nil {
+		t.Fatalf("path check: %v", err)
+	}
+	if err := VerifyLeafOpening(wk, root, 37, lo); err != nil {
+		t.Fatalf("honest leaf: %v", err)
+	}
+	if err := CheckOpening(root, 37, lo.WithDigest(wk.Compute(11))); err != nil {
+		t.Fatalf("vote with the recomputed digest: %v", err)
+	}
+	if err := CheckOpening(root, 37, lo.WithDigest(Digest{})); !errors.Is(err, ErrBadPath) {
+		t.Fatalf("vote with a guessed digest: err = %v, want ErrBadPath", err)
+	}
+	bad := lo
+	bad.Leaf[0] ^= 1
+	if err := VerifyLeafOpening(wk, root, 37, bad); !errors.Is(err, ErrBadPath) {
+		t.Fatalf("altered leaf: err = %v, want ErrBadPath", err)
+	}
+	leaves := make([][32]byte, 37)
+	for i := range leaves {
+		leaves[i] = tr.Leaf(uint64(i))
+	}
+	leaves[5] = Leaf(5, Digest{1, 2, 3})
+	fake := Build(leaves)
+	flo := Opening{Index: 5, Digest: Digest{1, 2, 3}, Path: fake.Prove(5)}.Blind()
+	if err := VerifyLeafOpening(wk, fake.Root(), 37, flo); !errors.Is(err, ErrWrongDigest) {
+		t.Fatalf("fake leaf: err = %v, want ErrWrongDigest", err)
+	}
+	enc, _ := flo.MarshalBinary()
+	var dec LeafOpening
+	if err := dec.UnmarshalBinary(enc); err != nil || dec.Index != 5 || dec.Leaf != flo.Leaf || len(dec.Path) != len(flo.Path) {
+		t.Fatalf("round trip: %+v, %v", dec, err)
+	}
+}
+
+func FuzzLeafOpeningUnmarshal(f *testing.F) {
+	good, _ := LeafOpening{Index: 3, Leaf: [32]byte{9}, Path: make([][32]byte, 2)}.MarshalBinary()
+	f.Add(good)
+	f.Add([]byte{})
+	f.Add(append(make([]byte, 40), 200))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var o LeafOpening
+		if err := o.UnmarshalBinary(b); err != nil {
+			if !errors.Is(err, ErrEncoding) {
+				t.Fatalf("error %v does not wrap ErrEncoding", err)
+			}
+			return
+		}
+		again, err := o.MarshalBinary()
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("re-encoding differs: %x vs %x (%v)", again, b, err)
+		}
+	})
+}

@@ -145,3 +145,25 @@ func mulDiv(a, b, c uint64) uint64 {
 	q, _ := bits.Div64(hi, lo, c)
 	return q
 }
+
+// ValidationShare is one assigned validator slot's pay from an epoch's
+// validation pot: the pot is divided equally over slots (every host's k
+// assigned validators), and a slot whose vote verified units of want
+// sampled leaves earns ⌊pot·units/(slots·want)⌋ (units capped at want). A
+// missed or invalid vote has units 0. What a slot does not earn is paid to
+// no one, so a lazy validator's loss never raises another party's share.
+func ValidationShare(pot, slots, units, want uint64) uint64 {
+	if slots == 0 || want == 0 {
+		return 0
+	}
+	if hi, _ := bits.Mul64(slots, want); hi != 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(pot, min(units, want))
+	d := slots * want
+	if hi >= d {
+		return 0 // unreachable: pot·units/(slots·want) ≤ pot
+	}
+	q, _ := bits.Div64(hi, lo, d)
+	return q
+}

@@ -109,3 +109,19 @@ func TestFeeAndSlash(t *testing.T) {
 		t.Fatalf("over-100%% slash = %d %d %d", b, p, r)
 	}
 }
+
+func TestValidationShare(t *testing.T) {
+	cases := []struct{ pot, slots, units, want, got uint64 }{
+		{1000, 4, 32, 32, 250}, // full vote: an equal slot share
+		{1000, 4, 16, 32, 125}, // half the leaves answered
+		{1000, 4, 0, 32, 0},    // missed or invalid vote
+		{1000, 3, 40, 32, 333}, // units capped at want; flooring dust unpaid
+		{1000, 0, 1, 1, 0},
+		{^uint64(0), 2, 1, 1, ^uint64(0) / 2},
+	}
+	for _, c := range cases {
+		if got := ValidationShare(c.pot, c.slots, c.units, c.want); got != c.got {
+			t.Errorf("ValidationShare(%d, %d, %d, %d) = %d, want %d", c.pot, c.slots, c.units, c.want, got, c.got)
+		}
+	}
+}

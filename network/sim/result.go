@@ -14,9 +14,10 @@ type Result struct {
 	Detected    int `json:"detected"`
 	HonestHosts int `json:"honest_hosts"`
 	// DetectionRate is Detected / Cheaters: cheating identities convicted
+	// (lazy validators: jailed by the duty test, the ledger's response)
 	// by the end of the run.
 	DetectionRate float64 `json:"detection_rate"`
-	// FalseConvictions counts honest identities convicted.
+	// FalseConvictions counts honest identities convicted or jailed.
 	FalseConvictions int `json:"false_convictions"`
 	// MeanEpochsToDetection averages, over detected cheaters, the epoch of
 	// conviction + 1 (everyone cheats from epoch 0).
@@ -120,15 +121,15 @@ func (r *Result) fill(hs []*state, t totals, cfg Config) {
 		if h.behaviour == Honest {
 			r.HonestHosts++
 			honestEarned += h.earned
-			if h.convicted {
+			if h.caught {
 				r.FalseConvictions++
 			}
 		} else {
 			r.Cheaters++
-			if h.convicted {
+			if h.caught {
 				r.Detected++
 				a.conv++
-				a.epochs += h.convictEpoch + 1
+				a.epochs += h.caughtEpoch + 1
 			}
 		}
 	}

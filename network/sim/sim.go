@@ -52,6 +52,11 @@ type Config struct {
 	Fees            reward.FeeSplit
 	SlashBPS        uint32 // share of a convicted host's stake taken
 	BurnBPS         uint32 // share of the taken stake burned (rest to the pool)
+	// ValidationBPS of each epoch's mint pays validator slots with a valid
+	// vote (reward.ValidationShare); ValidatorSlashBPS of a validator's
+	// stake is taken for each bad vote — the ledger's rules.
+	ValidationBPS     uint32
+	ValidatorSlashBPS uint32
 
 	// Honest failure rates: a validated request of an honest host fails
 	// (float jitter on remote GPUs, timeouts) and an honest host misses its
@@ -75,13 +80,10 @@ func DefaultConfig() Config {
 		Schedule: reward.Schedule{Initial: 5_000_000_000, HalvingEpochs: 100},
 		Fees:     reward.DefaultFeeSplit(),
 		SlashBPS: 5_000, BurnBPS: 5_000,
+		ValidationBPS: 500, ValidatorSlashBPS: 1_000,
 		HonestRequestFailPPM: 5_000, HonestOutagePPM: 10_000,
-		Inference: model.DefaultSPRTConfig(),
-		Proof: model.SPRTConfig{
-			HonestFailPPM: 20_000, CheatFailPPM: 500_000,
-			AlphaPPM: 1, BetaPPM: 1_000, MinSamples: 3,
-			MaxRatePPM: 1_000_000, MinRatePPM: 1_000_000,
-		},
+		Inference:           model.DefaultSPRTConfig(),
+		Proof:               model.DutySPRTConfig(), // the ledger's withholding and validator-duty test
 		CalibrationRequests: 24,
 	}
 }
@@ -136,6 +138,9 @@ type state struct {
 	duty         model.Tracker // validation duty: valid votes cast when assigned
 	convicted    bool
 	convictEpoch int
+	jailed       bool // no longer assigned as a validator (duty test)
+	caught       bool // convicted or jailed
+	caughtEpoch  int
 	reason       string
 	earned       uint64 // Joule payouts
 	baseline     uint64 // stake-weighted baseline payouts
@@ -170,24 +175,35 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		reveal := epochSeed(cfg.Seed, e)
 		active := make([]*state, 0, len(hs))
+		var vals []*state
 		for _, h := range hs {
 			if !h.convicted {
 				active = append(active, h)
+				if !h.jailed {
+					vals = append(vals, h)
+				}
 			}
 		}
-		// Validators in canonical order: sorted by key.
-		vals := slices.Clone(active)
+		// Validators in canonical order: sorted by key. Every active,
+		// unjailed host validates (the ledger uses its genesis validator
+		// set; see network-sim.md for why the figures carry over).
 		slices.SortFunc(vals, func(a, b *state) int { return bytes.Compare(a.key, b.key) })
 		vkeys := make([][]byte, len(vals))
 		for i, v := range vals {
 			vkeys[i] = v.key
 		}
 
+		catch := func(h *state, why string) {
+			if !h.caught {
+				h.caught, h.caughtEpoch, h.reason = true, e, why
+			}
+		}
 		convict := func(h *state, why string) {
 			if h.convicted {
 				return
 			}
-			h.convicted, h.convictEpoch, h.reason = true, e, why
+			h.convicted, h.convictEpoch = true, e
+			catch(h, why)
 			burned, pool, rest := reward.Slash(h.stake, cfg.SlashBPS, cfg.BurnBPS)
 			ledger.burned += burned
 			ledger.pool += pool
@@ -195,10 +211,27 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			h.stake = rest
 		}
 
-		// Proof sprint, sampling and votes.
-		var lazyCaught []*state
+		// Proof sprint, sampling and votes. Each assigned validator slot
+		// ends valid (paid from the validation pot), missed or bad; bad
+		// votes cost the validator ValidatorSlashBPS of its stake. Missed
+		// and bad votes feed the validator's duty test, which jails it.
+		mint := cfg.Schedule.Mint(uint64(e))
+		pot := reward.ValidationShare(mint, 1, uint64(cfg.ValidationBPS), reward.BPS)
+		type slot struct {
+			v    *state
+			paid bool
+		}
+		var slots []slot
 		verified := make(map[int]uint64, len(active))
 		availPPM := make(map[int]uint32, len(active))
+		badVote := func(v *state) {
+			v.duty = dutyT.Observe(v.duty, false)
+			burned, pool, rest := reward.Slash(v.stake, cfg.ValidatorSlashBPS, cfg.BurnBPS)
+			ledger.burned += burned
+			ledger.pool += pool
+			ledger.slashedToPool += pool
+			v.stake = rest
+		}
 		for _, h := range active {
 			a := min(max(h.avail+rng.NormFloat64()*0.02, 0), 1)
 			availPPM[h.id] = uint32(a * reward.PPM)
@@ -210,8 +243,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			h.compute += real
 			h.claimed += committed
 			assigned := proof.AssignValidators(reveal, h.key, vkeys, cfg.Validators)
+			withheldOutage := rng.Uint32()%1_000_000 < cfg.HonestOutagePPM
 			fraud, anyFakeSampled := false, false
-			var signedFake []*state
+			var honestV, signedFake, signedClean []*state
 			for _, vi := range assigned {
 				v := vals[vi]
 				hit := false
@@ -223,55 +257,81 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				}
 				anyFakeSampled = anyFakeSampled || hit
 				// Openings reach validators without their digests and a vote
-				// must carry the digests the validator recomputed, which the
-				// chain checks against the committed root (proof.CheckOpening).
-				// A lazy validator therefore cannot cast a valid vote; only a
+				// carries the digests the validator recomputed, which the
+				// chain checks against the committed root (proof.CheckOpening):
+				// a lazy validator's guessed digests fail at once. Only a
 				// sibling of a colluding host, handed the digests, can approve
-				// without computing.
+				// without computing; its vote is bad if another vote proves
+				// a leaf it vouched for fake.
 				colluding := v.behaviour == SybilRing && v.operator == h.operator
 				switch {
 				case v.behaviour == LazyValidator:
-					v.duty = dutyT.Observe(v.duty, false)
-					if v.duty.Convicted {
-						lazyCaught = append(lazyCaught, v)
-					}
+					badVote(v)
+					slots = append(slots, slot{v: v})
+				case colluding && hit:
+					signedFake = append(signedFake, v)
 				case colluding:
-					if hit {
-						signedFake = append(signedFake, v) // approved a fake leaf unchecked
-					}
+					signedClean = append(signedClean, v)
 				case rng.Uint32()%1_000_000 < cfg.HonestOutagePPM:
 					// An honest validator that is down misses its vote.
 					v.duty = dutyT.Observe(v.duty, false)
-					if v.duty.Convicted {
-						lazyCaught = append(lazyCaught, v)
-					}
+					slots = append(slots, slot{v: v})
 				default:
-					v.duty = dutyT.Observe(v.duty, true)
-					fraud = fraud || hit // bit-exact recomputation: the mismatch is proof
+					honestV = append(honestV, v)
+					fraud = fraud || hit // bit-exact recomputation: the ledger re-verifies the leaf
 				}
 			}
-			withheld := rng.Uint32()%1_000_000 < cfg.HonestOutagePPM ||
-				(h.behaviour == Withholder && anyFakeSampled)
+			withheld := withheldOutage || (h.behaviour == Withholder && anyFakeSampled)
+			if withheld {
+				fraud = false // nothing opened, nothing proven
+			}
+			for _, v := range honestV {
+				v.duty = dutyT.Observe(v.duty, true)
+				slots = append(slots, slot{v: v, paid: !withheld})
+			}
+			for _, v := range signedClean {
+				v.duty = dutyT.Observe(v.duty, true)
+				slots = append(slots, slot{v: v, paid: !withheld})
+			}
+			for _, v := range signedFake {
+				if fraud {
+					badVote(v) // vouched for a leaf proven fake
+					slots = append(slots, slot{v: v})
+				} else {
+					v.duty = dutyT.Observe(v.duty, true)
+					slots = append(slots, slot{v: v, paid: !withheld})
+				}
+			}
 			switch {
 			case withheld:
+				// Validators voted but could not verify: a failure in the
+				// host's withholding test (one never convicts; five in a
+				// row do).
 				h.prf = prfT.Observe(h.prf, false)
 				if h.prf.Convicted {
 					convict(h, "withheld openings")
 				}
 			case fraud:
 				convict(h, "proof fraud")
-				for _, v := range signedFake {
-					convict(v, "approved a proven-fake leaf")
-				}
 			default:
 				h.prf = prfT.Observe(h.prf, true)
 				verified[h.id] = committed
 			}
 		}
-
-		for _, v := range lazyCaught {
-			convict(v, "no valid validation votes (sequential test)")
+		pending := make(map[int]uint64) // this epoch's payouts, settled at the end
+		var validationPaid uint64
+		for _, sl := range slots {
+			if sl.paid {
+				pay := reward.ValidationShare(pot, uint64(len(slots)), 1, 1)
+				pending[sl.v.id] += pay
+				validationPaid += pay
+			}
+			if sl.v.duty.Convicted && !sl.v.jailed {
+				sl.v.jailed = true
+				catch(sl.v, "missed or bad validation votes (duty test): jailed")
+			}
 		}
+		ledger.minted += validationPaid
 
 		// Inference: requests routed in proportion to verified weight.
 		var route []*state
@@ -282,7 +342,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				routeW = append(routeW, reward.Weight(reward.Work{VerifiedNonces: verified[h.id], AvailabilityPPM: availPPM[h.id]}, cfg.NonceCap))
 			}
 		}
-		pending := make(map[int]uint64) // this epoch's payouts, settled at the end
 		var feesRequested uint64
 		cum := cumulative(routeW)
 		for range cfg.RequestsPerHost * len(active) {
@@ -333,14 +392,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			ledger.pool += dust
 		}
 
-		// Mint split by verified weight × availability.
-		mint := cfg.Schedule.Mint(uint64(e))
-		ledger.minted += mint
+		// The rest of the mint split by verified weight × availability.
+		ledger.minted += mint - pot
 		works := make([]reward.Work, len(active))
 		for i, h := range active {
 			works[i] = reward.Work{VerifiedNonces: verified[h.id], AvailabilityPPM: availPPM[h.id], Excluded: h.convicted}
 		}
-		shares, dust, err := reward.SplitMint(mint, works, cfg.NonceCap)
+		shares, dust, err := reward.SplitMint(mint-pot, works, cfg.NonceCap)
 		if err != nil {
 			return nil, fmt.Errorf("epoch %d mint: %w", e, err)
 		}
@@ -362,9 +420,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		// Baseline on the same hosts and the same pot (mint + requested
 		// fees): 41 % to miners by claimed work, nothing checked; 41 % to
 		// validators and stakers by stake; 18 % to the subnet owner.
-		pot := mint + feesRequested
-		miners, stakers := pot*41/100, pot*41/100
-		owner := pot - miners - stakers
+		basePot := mint + feesRequested
+		miners, stakers := basePot*41/100, basePot*41/100
+		owner := basePot - miners - stakers
 		claims := make([]uint64, len(hs))
 		stakes := make([]uint64, len(hs))
 		for i, h := range hs {
@@ -384,7 +442,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 		ledger.baselineOwner += owner + md + sd
-		ledger.baselinePot += pot
+		ledger.baselinePot += basePot
 		ledger.feesRequested += feesRequested
 	}
 	res.fill(hs, ledger, cfg)

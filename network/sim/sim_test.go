@@ -53,9 +53,13 @@ func TestCatchesCheaters(t *testing.T) {
 		if r.FalseConvictions != 0 {
 			t.Errorf("seed %d: %d honest hosts convicted", seed, r.FalseConvictions)
 		}
-		if r.Joule.HonestComputeShare < 0.95 || r.Joule.HonestComputeShare <= r.Baseline.HonestComputeShare {
-			t.Errorf("seed %d: honest compute share %.3f (baseline %.3f), want ≥ 0.95 and above baseline",
-				seed, r.Joule.HonestComputeShare, r.Baseline.HonestComputeShare)
+		// Honest hosts earn at least their share of the real compute
+		// (lazy validators keep the pay for their own real proof work,
+		// as in the ledger, so 1 − honest share is not all cheating).
+		honest := r.Behaviours[0]
+		if r.Joule.HonestComputeShare < honest.ComputeShare || r.Joule.HonestComputeShare <= r.Baseline.HonestComputeShare {
+			t.Errorf("seed %d: honest reward share %.3f for %.3f of compute (baseline %.3f), want ≥ its compute share and above baseline",
+				seed, r.Joule.HonestComputeShare, honest.ComputeShare, r.Baseline.HonestComputeShare)
 		}
 		for _, b := range r.Behaviours {
 			if b.Behaviour != "honest" && b.RewardShare > b.ComputeShare+0.005 {

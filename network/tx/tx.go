@@ -39,6 +39,7 @@ const (
 	TypeOpenEscrow      Type = "open_escrow"
 	TypeSettleInference Type = "settle_inference"
 	TypeInferenceVote   Type = "inference_vote"
+	TypeDispute         Type = "dispute_inference"
 )
 
 // Tx is a signed ledger transaction. Exactly one body field is set.
@@ -50,13 +51,14 @@ type Tx struct {
 	// replayed transaction fail.
 	Nonce uint64 `json:"nonce"`
 
-	Transfer        *Transfer        `json:"transfer,omitempty"`
-	RegisterHost    *RegisterHost    `json:"register_host,omitempty"`
-	CommitProof     *CommitProof     `json:"commit_proof,omitempty"`
-	ProofVote       *ProofVote       `json:"proof_vote,omitempty"`
-	OpenEscrow      *OpenEscrow      `json:"open_escrow,omitempty"`
-	SettleInference *SettleInference `json:"settle_inference,omitempty"`
-	InferenceVote   *InferenceVote   `json:"inference_vote,omitempty"`
+	Transfer        *Transfer         `json:"transfer,omitempty"`
+	RegisterHost    *RegisterHost     `json:"register_host,omitempty"`
+	CommitProof     *CommitProof      `json:"commit_proof,omitempty"`
+	ProofVote       *ProofVote        `json:"proof_vote,omitempty"`
+	OpenEscrow      *OpenEscrow       `json:"open_escrow,omitempty"`
+	SettleInference *SettleInference  `json:"settle_inference,omitempty"`
+	InferenceVote   *InferenceVote    `json:"inference_vote,omitempty"`
+	Dispute         *DisputeInference `json:"dispute_inference,omitempty"`
 
 	Sig Bytes `json:"sig,omitempty"`
 }
@@ -85,17 +87,21 @@ type CommitProof struct {
 }
 
 // ProofVote is an assigned validator's verdict on one host's commitment.
-// Checked is how many sampled leaves the host opened with a valid Merkle
-// path; Failed how many of those recomputed to a different digest. A vote
-// with Failed > 0 must carry Evidence: one such opening (proof.Opening's
-// binary encoding), which every node re-verifies, so a validator cannot
-// frame an honest host.
+// Hosts answer validators with leaf hashes and paths but no digests
+// (proof.LeafOpening), so a validator must recompute to vote. Openings holds
+// one proof.Opening (binary encoding) per sampled leaf the host answered and
+// whose leaf matched the validator's recomputation: the index, the digest
+// the validator recomputed and the host's path. The chain checks each
+// against the committed root by hashing only (proof.CheckOpening), so a
+// validator that did not compute is exposed by a wrong digest. Evidence, if
+// set, is one sampled leaf whose committed hash differs from the
+// recomputation (proof.LeafOpening); every node recomputes that one nonce,
+// so a validator cannot frame an honest host.
 type ProofVote struct {
-	Epoch    uint64 `json:"epoch"`
-	Host     PubKey `json:"host"`
-	Checked  uint64 `json:"checked"`
-	Failed   uint64 `json:"failed"`
-	Evidence Bytes  `json:"evidence,omitempty"`
+	Epoch    uint64  `json:"epoch"`
+	Host     PubKey  `json:"host"`
+	Openings []Bytes `json:"openings,omitempty"`
+	Evidence Bytes   `json:"evidence,omitempty"`
 }
 
 // OpenEscrow locks MaxFee of the signer's balance for one inference request
@@ -128,6 +134,30 @@ type InferenceVote struct {
 	OK       bool   `json:"ok"`
 }
 
+// DisputeInference is a requester's (its gateway's) claim that the
+// escrow's host settled a transcript other than the one it served. Receipt
+// is the host's ed25519 signature over ReceiptBytes(EscrowID,
+// TranscriptHash), which the host sends at the end of every /infer stream;
+// TranscriptHash is the hash of the transcript the gateway relayed. A valid
+// receipt for a hash other than the settled one proves the host
+// equivocated.
+type DisputeInference struct {
+	EscrowID       string `json:"escrow_id"`
+	TranscriptHash Bytes  `json:"transcript_hash"`
+	Receipt        Bytes  `json:"receipt"`
+}
+
+// receiptPrefix domain-separates inference receipts from transactions.
+const receiptPrefix = "joule-receipt-v1\n"
+
+// ReceiptBytes is what a host signs for the transcript it served for an
+// escrow.
+func ReceiptBytes(escrowID string, transcriptHash []byte) []byte {
+	b := append([]byte(receiptPrefix), escrowID...)
+	b = append(b, '\n')
+	return append(b, transcriptHash...)
+}
+
 // Type reports which body the transaction carries, or "" if not exactly one.
 func (t *Tx) Type() Type {
 	var typ Type
@@ -145,6 +175,7 @@ func (t *Tx) Type() Type {
 	set(t.OpenEscrow != nil, TypeOpenEscrow)
 	set(t.SettleInference != nil, TypeSettleInference)
 	set(t.InferenceVote != nil, TypeInferenceVote)
+	set(t.Dispute != nil, TypeDispute)
 	if n != 1 {
 		return ""
 	}
@@ -226,7 +257,7 @@ func Decode(raw []byte) (*Tx, error) {
 		return nil, &Error{Code: CodeMalformed, Msg: "json: trailing data after the tx object"}
 	}
 	if t.Type() == "" {
-		return nil, &Error{Code: CodeMalformed, Msg: "tx must carry exactly one body (transfer, register_host, commit_proof, proof_vote, open_escrow, settle_inference, inference_vote)"}
+		return nil, &Error{Code: CodeMalformed, Msg: "tx must carry exactly one body (transfer, register_host, commit_proof, proof_vote, open_escrow, settle_inference, inference_vote, dispute_inference)"}
 	}
 	again, err := t.Encode()
 	if err != nil {

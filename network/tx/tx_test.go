@@ -30,10 +30,11 @@ func TestRoundTripAndVerify(t *testing.T) {
 		{ChainID: "c", Nonce: 1, Transfer: &Transfer{To: to, Amount: 5}},
 		{ChainID: "c", Nonce: 2, RegisterHost: &RegisterHost{Models: []string{"joule-ref-1"}, Endpoint: "http://127.0.0.1:1", Bond: 10}},
 		{ChainID: "c", Nonce: 3, CommitProof: &CommitProof{Epoch: 4, Root: bytes.Repeat([]byte{9}, 32), Count: 100}},
-		{ChainID: "c", Nonce: 4, ProofVote: &ProofVote{Epoch: 4, Host: to, Checked: 8}},
+		{ChainID: "c", Nonce: 4, ProofVote: &ProofVote{Epoch: 4, Host: to, Openings: []Bytes{{1, 2}, {3}}}},
 		{ChainID: "c", Nonce: 5, OpenEscrow: &OpenEscrow{ID: "e1", Model: "m", Host: to, MaxTokens: 16, RequestHash: []byte{1}}},
 		{ChainID: "c", Nonce: 6, SettleInference: &SettleInference{EscrowID: "e<1>", CompletionTokens: 2, TranscriptHash: []byte{1}}},
 		{ChainID: "c", Nonce: 7, InferenceVote: &InferenceVote{EscrowID: "e1", OK: true}},
+		{ChainID: "c", Nonce: 8, Dispute: &DisputeInference{EscrowID: "e1", TranscriptHash: []byte{2}, Receipt: []byte{3}}},
 	}
 	for _, c := range cases {
 		raw := signed(t, c)
@@ -100,6 +101,8 @@ func TestVerifyRejectsTamper(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	base := signed(f, &Tx{ChainID: "c", Nonce: 1, Transfer: &Transfer{To: PubKey(testKey(2).Public().(ed25519.PublicKey)), Amount: 5}})
 	f.Add(base)
+	f.Add(signed(f, &Tx{ChainID: "c", Nonce: 10, ProofVote: &ProofVote{Epoch: 1, Host: make(PubKey, 32), Openings: []Bytes{{1}, {2, 3}}, Evidence: []byte{4}}}))
+	f.Add(signed(f, &Tx{ChainID: "c", Nonce: 11, Dispute: &DisputeInference{EscrowID: "e", TranscriptHash: []byte{5}, Receipt: []byte{6}}}))
 	f.Add(signed(f, &Tx{ChainID: "c", Nonce: 9, SettleInference: &SettleInference{EscrowID: "e", PromptTokens: 3, TranscriptHash: []byte{7}}}))
 	for _, c := range rejectCases[:7] {
 		f.Add(c.mut(base))
