@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -65,9 +66,17 @@ type aligned struct {
 	hpNow []float64 // hashprice an online policy knows at each interval's start
 	temp  []float64 // nil when unknown
 	load  []float64 // nil when unknown
-	peak  []float64 // share of a 4CP per interval; nil when unknown
-	peaks []time.Time
+	// loadPast is the system load of up to loadHistory before the period,
+	// oldest first, on the price grid: what a policy knows of the month so
+	// far when the period starts mid-month.
+	loadPast []float64
+	peak     []float64 // share of a 4CP per interval; nil when unknown
+	peaks    []time.Time
 }
+
+// loadHistory is how much system load before the period an online policy
+// is given: enough for the month's high so far on any day of the month.
+const loadHistory = 32 * 24 * time.Hour
 
 // ErrNoData is returned when the inputs leave no interval to run.
 var ErrNoData = errors.New("backtest: no intervals")
@@ -92,6 +101,14 @@ func align(in Inputs) (*aligned, error) {
 		if a.load, err = sample(in.SystemLoad, p, "system load"); err != nil {
 			return nil, err
 		}
+		for t := p.Start.Add(-p.Step); !t.Before(p.Start.Add(-loadHistory)); t = t.Add(-p.Step) {
+			v, ok := in.SystemLoad.Value(t)
+			if !ok {
+				break
+			}
+			a.loadPast = append(a.loadPast, v)
+		}
+		slices.Reverse(a.loadPast)
 		a.peak = make([]float64, p.Len())
 		for _, pk := range market.FourCP(in.SystemLoad) {
 			// A month the load series only partly covers has no known
@@ -253,6 +270,13 @@ func runOnline(ctx context.Context, s *site.Site, a *aligned, p dispatch.Policy,
 	open := make([]int, 0, 4)
 	in := &dispatch.Input{Site: s, Step: a.step}
 	dayEnd := 0
+	// load is the known history followed by the period, so that a policy
+	// starting mid-month still sees the month's load so far.
+	var load []float64
+	off := len(a.loadPast)
+	if a.load != nil {
+		load = append(append(make([]float64, 0, off+n), a.loadPast...), a.load...)
+	}
 	for t := 0; t < n; t++ {
 		at := a.start.Add(time.Duration(t) * a.step)
 		open = open[:0]
@@ -277,7 +301,7 @@ func runOnline(ctx context.Context, s *site.Site, a *aligned, p dispatch.Policy,
 				dayEnd = t + int((next.Sub(at)+a.step-1)/a.step)
 			}
 			end := min(dayEnd, n)
-			in.SystemLoad, in.LoadForecast = a.load[:t:t], a.load[t:end:end]
+			in.SystemLoad, in.LoadForecast = load[:off+t:off+t], load[off+t:off+end:off+end]
 		}
 		d := p.Decide(in)
 		if err := check(s, &d, len(st.Jobs)); err != nil {

@@ -121,3 +121,40 @@ func runRecorded(t *testing.T, s *site.Site, in Inputs, p dispatch.Policy) []dis
 	}
 	return r.decisions
 }
+
+// TestPolicySeesLoadBeforeThePeriod starts a backtest mid-June after a
+// higher system load on June 1st: the joule policy must know the month's
+// high so far and so see no likely 4CP in the period's lower peaks. Cut the
+// load file at the period start and the same days look like likely peaks.
+func TestPolicySeesLoadBeforeThePeriod(t *testing.T) {
+	fourCP := func(in Inputs) int {
+		r := &recorder{Policy: dispatch.Joule{}, t: t}
+		if _, err := Run(context.Background(), richSite(), in, Options{Policies: []dispatch.Policy{r}}); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, d := range r.decisions {
+			for _, why := range d.Reasons {
+				if why.Code == dispatch.CodeFourCP {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	in := richInputs(96)
+	load := append([]float64(nil), in.SystemLoad.Values...)
+	load[20] = 120000 // 2024-06-01 20:00Z, two days before the period
+	in.SystemLoad.Values = load
+	if n := fourCP(in); n != 0 {
+		t.Errorf("%d intervals flagged as likely 4CP although June 1st's load was higher", n)
+	}
+	cut, err := in.SystemLoad.Slice(in.Prices.Start, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.SystemLoad = cut
+	if n := fourCP(in); n == 0 {
+		t.Error("no likely 4CP flagged without the load history: the test case does not exercise the history")
+	}
+}

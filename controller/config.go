@@ -82,6 +82,10 @@ type FeedConfig struct {
 	UsernameEnv        string        `yaml:"username_env"`
 	PasswordEnv        string        `yaml:"password_env"`
 	PollEvery          time.Duration `yaml:"poll_every"`
+	// WebhookSecretEnv, for a manual source, names an environment variable
+	// holding the secret of a webhook that sets it: POST /hooks/price (or
+	// /hooks/hashprice) with {"value": 42.1} and header X-Joule-Secret.
+	WebhookSecretEnv string `yaml:"webhook_secret_env"`
 }
 
 // StoreConfig picks the database: SQLite (default joule.db) or PostgreSQL.
@@ -239,6 +243,14 @@ func ParseServeConfig(name string, data []byte, getenv func(string) string) (*Se
 		}
 		if f.MaxAge < 0 {
 			add(path+".max_age", "must not be negative")
+		}
+		if f.WebhookSecretEnv != "" {
+			switch {
+			case f.Kind != "manual":
+				add(path+".webhook_secret_env", "only a manual source can be set by a webhook")
+			case len(getenv(f.WebhookSecretEnv)) < 16:
+				add(path+".webhook_secret_env", "environment variable %s must hold a secret of at least 16 characters", f.WebhookSecretEnv)
+			}
 		}
 	}
 	checkFeed("feeds.price", c.Feeds.Price, "manual", "file", "ercot")

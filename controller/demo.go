@@ -71,6 +71,11 @@ const demoHistory = 14 * 24 * time.Hour
 // so a newcomer sees the controller curtail within a minute or two.
 const demoSpike = 150.0
 
+// demoRampW is the demo's ramp limit, 0.25 MW/min (about 75 miners a
+// minute): the dashboard shows a curtailment as a ramp, as a real site's
+// plant would want it, rather than a cliff.
+const demoRampW = 0.25e6
+
 // demoOrigin picks the replay start: an hour before the first price spike
 // after the forecast's history, or just after the history if none.
 func demoOrigin(p market.Series) time.Time {
@@ -276,7 +281,7 @@ func NewDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	d.Controller, err = New(ctx, Config{Site: s, Fleet: fleet, GPUs: []gpu.Source{gpuSrc},
 		Feeds: feed.Set{Price: price, Hashprice: hp, PriceMaxAge: 30 * time.Minute, HashMaxAge: 48 * time.Hour, FailSafeMode: feed.Hold},
 		Store: d.Store, Now: now, Interval: time.Second, Step: step, PriceHistory: hist,
-		Params: Params{BatchSize: 50, Stagger: 2 * time.Second}, Logger: o.Logger})
+		Params: Params{BatchSize: 50, Stagger: 2 * time.Second, RampWPerMin: demoRampW}, Logger: o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jouleworks/joule/feed"
@@ -116,7 +117,7 @@ func (c *Controller) create(ctx context.Context, a store.Action) (store.Action, 
 			return store.Action{}, fmt.Errorf("create %s: %w", a.ID, err)
 		}
 		if created || got.State.Open() {
-			if created && len(a.Reason) > 6 && a.Reason[:6] == "drift:" {
+			if created && strings.HasPrefix(a.Reason, "drift:") {
 				c.mu.Lock()
 				c.counters.Drifted++
 				c.mu.Unlock()

@@ -119,7 +119,18 @@ func NewServer(ctx context.Context, cfg *ServeConfig, getenv func(string) string
 		return nil, fmt.Errorf("serve: api.listen %s: %w", cfg.API.Listen, err)
 	}
 	s.Addr = s.ln.Addr().String()
-	s.srv = &http.Server{Handler: Mux(s.API), ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", Mux(s.API))
+	for _, h := range []struct {
+		path string
+		f    FeedConfig
+		m    *feed.Manual
+	}{{"/hooks/price", cfg.Feeds.Price, manualP}, {"/hooks/hashprice", cfg.Feeds.Hashprice, manualH}} {
+		if h.f.WebhookSecretEnv != "" && h.m != nil {
+			mux.Handle(h.path, feed.Webhook(h.m, getenv(h.f.WebhookSecretEnv), time.Now))
+		}
+	}
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
 

@@ -146,6 +146,7 @@ var btcErrorTests = []struct {
 	is             error
 }{
 	{name: "missing column", in: "date,close_usd\n2024-01-01,1\n", want: "want columns date, close_usd and difficulty", is: ErrFormat},
+	{name: "weeks missing", in: "date,close_usd,difficulty\n2024-01-01,40000,7e13\n2024-01-07,40000,7e13\n2024-03-01,41000,7e13\n", want: "53 days missing after 2024-01-07", line: 4, field: "date", is: ErrGap},
 	{name: "no rows", in: "date,close_usd,difficulty\n", is: ErrNoData},
 	{name: "bad date", in: "date,close_usd,difficulty\n01/02/2024,1,1\n", want: "YYYY-MM-DD", line: 2, field: "date"},
 	{name: "zero price", in: "date,close_usd,difficulty\n2024-01-02,0,1\n", want: "must be positive", line: 2, field: "close_usd"},

@@ -59,9 +59,10 @@ func OpenBTC(path string) ([]BTCDay, error) {
 // order, date (YYYY-MM-DD), close_usd and difficulty, plus optional
 // fees_btc_per_block; other columns (hashrate_ths, ...) are ignored. An
 // empty fee cell leaves that day without fees. Days come back sorted; a
-// repeated date, a non-positive price or difficulty, a negative fee or a
-// malformed field is a *ParseError. Missing days are left out (see
-// HashpriceSeries for the fill rule).
+// repeated date, a non-positive price or difficulty, a negative fee, more
+// than six days missing in a row (ErrGap) or a malformed field is a
+// *ParseError. Other missing days are left out (see HashpriceSeries for the
+// fill rule).
 func ReadBTC(r io.Reader, name string) ([]BTCDay, error) {
 	t, err := newTable(r, name)
 	if err != nil {
@@ -124,8 +125,21 @@ func ReadBTC(r io.Reader, name string) ([]BTCDay, error) {
 		return nil, &ParseError{File: name, Err: ErrNoData}
 	}
 	slices.SortStableFunc(days, func(a, b BTCDay) int { return a.Date.Compare(b.Date) })
+	// A few missing days are filled (HashpriceSeries); weeks missing mean a
+	// broken extract, and filling them would invent a hashprice.
+	for i := 1; i < len(days); i++ {
+		if gap := days[i].Date.Sub(days[i-1].Date); gap > MaxBTCGap {
+			return nil, &ParseError{File: name, Line: lines[days[i].Date.Unix()], Field: t.header[cDate], Value: days[i].Date.Format(time.DateOnly),
+				Err: fmt.Errorf("%w: %d days missing after %s; at most %d may be filled", ErrGap,
+					int(gap/(24*time.Hour))-1, days[i-1].Date.Format(time.DateOnly), int(MaxBTCGap/(24*time.Hour))-1)}
+		}
+	}
 	return days, nil
 }
+
+// MaxBTCGap is the longest spacing between consecutive days a BTC file may
+// have: up to six missing days are filled with the previous day's value.
+const MaxBTCGap = 7 * 24 * time.Hour
 
 func positiveField(t *table, rec []string, i int) (float64, error) {
 	s, err := t.field(rec, i)

@@ -186,8 +186,8 @@ func followHeight(ctx context.Context, stdout io.Writer, nodes []*node.Node) err
 				fmt.Fprintf(stdout, "height %d: epoch %d %s, %d hosts, %d with weight\n", st.Height, e, phase, len(st.Hosts), active)
 			}
 			for _, r := range st.Reports[min(reports, len(st.Reports)):] {
-				fmt.Fprintf(stdout, "epoch %d tallied: %d verified, %d convicted; minted %d, to hosts %d, to validators %d, burned %d, to pool %d; compute share %s\n",
-					r.Epoch, r.Verified, r.Convicted, r.Minted, r.ToHosts, r.ToValidators, r.Burned, r.ToPool, percent(r.ToHosts, r.ToHosts+r.ToValidators))
+				fmt.Fprintf(stdout, "epoch %d tallied: %d verified, %d convicted, %d withheld; votes %d bad, %d missed; minted %d, to hosts %d, to validators %d, burned %d, to pool %d; compute share %s\n",
+					r.Epoch, r.Verified, r.Convicted, r.Withheld, r.BadVotes, r.MissedVotes, r.Minted, r.ToHosts, r.ToValidators, r.Burned, r.ToPool, percent(r.ToHosts, r.ToHosts+r.ToValidators))
 			}
 			reports = len(st.Reports)
 		}

@@ -107,7 +107,7 @@ miners:
   - {tier: s21, firmware: luxos, ips: "%s", ports: {cgminer: %d}}
   - {tier: s19jpro, firmware: auto, ips: "%s", ports: {cgminer: %d}}
 feeds:
-  price: {kind: manual, value: 30}
+  price: {kind: manual, value: 30, webhook_secret_env: JOULE_TEST_PRICE_HOOK}
   hashprice: {kind: constant, value: 0.05}
 store: {sqlite: %s}
 api:
@@ -119,6 +119,8 @@ controller: {interval: 200ms}
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	const hook = "hook-secret-0123456789"
+	t.Setenv("JOULE_TEST_PRICE_HOOK", hook)
 	var out, errb lockedBuf
 	if err := runServe(ctx, []string{"--config", path, "--check"}, &out, &errb); err != nil || !strings.Contains(out.String(), "ok") {
 		t.Fatalf("--check: %v %s", err, out.String())
@@ -139,6 +141,34 @@ controller: {interval: 200ms}
 	if snap.MinerStates["hashing"] != 4 || snap.Site != "serve-test" {
 		t.Errorf("snapshot %+v", snap)
 	}
+	// The price webhook: wrong secret refused, right secret sets the price.
+	post := func(secret string) int {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/hooks/price", strings.NewReader(`{"value": 123.5}`))
+		req.Header.Set("X-Joule-Secret", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("wrong"); code != 401 {
+		t.Errorf("webhook with a wrong secret: HTTP %d, want 401", code)
+	}
+	if code := post(hook); code != 204 {
+		t.Errorf("webhook: HTTP %d, want 204", code)
+	}
+	waitFor(t, "webhook price in status", func() bool {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/status", nil)
+		req.Header.Set("Authorization", "Bearer "+serveViewer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var s api.Snapshot
+		return json.NewDecoder(resp.Body).Decode(&s) == nil && s.PriceUSDMWh == 123.5
+	})
 	resp, err := http.Get("http://" + addr + "/api/v1/status")
 	if err != nil {
 		t.Fatal(err)

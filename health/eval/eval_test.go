@@ -20,7 +20,7 @@ var (
 	fSeed    = flag.Uint64("seed", 1, "full evaluation: seed")
 	fRate    = flag.Float64("rate", 0.3, "full evaluation: random faults per miner-day (0: healthy fleet)")
 	fPoll    = flag.Duration("poll", 2*time.Minute, "full evaluation: poll interval")
-	fTimeout = flag.Float64("timeout", 0.005, "full evaluation: background poll timeout probability")
+	fTimeout = flag.Float64("bgtimeout", 0.005, "full evaluation: background poll timeout probability")
 )
 
 // TestFull is the evaluation in docs/health.md:

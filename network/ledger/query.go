@@ -18,7 +18,7 @@ const (
 
 // Query answers read-only questions about the committed state as JSON:
 // /params, /account/<addr>, /host/<addr>, /hosts, /escrow/<id>,
-// /epoch/<n>, /reports, /state.
+// /epoch/<n>, /reports, /validators (proof-validation records), /state.
 func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
 	s := a.View()
 	v, code, log := s.query(req.Path)
@@ -45,6 +45,8 @@ func (s *State) query(path string) (any, uint32, string) {
 		return s.Hosts, QueryOK, ""
 	case len(parts) == 1 && parts[0] == "reports":
 		return s.Reports, QueryOK, ""
+	case len(parts) == 1 && parts[0] == "validators":
+		return s.Duty, QueryOK, ""
 	case len(parts) == 2 && parts[0] == "account":
 		if a := s.Accounts[parts[1]]; a != nil {
 			return a, QueryOK, ""
@@ -70,5 +72,5 @@ func (s *State) query(path string) (any, uint32, string) {
 		}
 		return notFound("epoch " + parts[1])
 	}
-	return nil, QueryBadPath, "unknown query path " + strconv.Quote(path) + " (want /params, /state, /hosts, /reports, /account/<addr>, /host/<addr>, /escrow/<id>, /epoch/<n>)"
+	return nil, QueryBadPath, "unknown query path " + strconv.Quote(path) + " (want /params, /state, /hosts, /reports, /validators, /account/<addr>, /host/<addr>, /escrow/<id>, /epoch/<n>)"
 }
