@@ -30,12 +30,16 @@ type Input struct {
 	// Start, oldest first, one per Step: Prices[len-1] is the previous
 	// interval. Policies look at a bounded tail.
 	Prices []float64
-	// Hashprice is the current mining revenue, $ per TH/s per day.
+	// Hashprice is the mining revenue known now, $ per TH/s per day. A
+	// backtest passes the last complete day's value, since a daily
+	// hashprice rests on the day's closing BTC price.
 	Hashprice float64
 	// TempC is the ambient temperature now; NaN when unknown.
 	TempC float64
 	// SystemLoad is ERCOT system load (MW) of the intervals before Start,
-	// aligned with Prices; nil when unknown.
+	// one per Step, oldest first, ending with the previous interval; it
+	// may reach back further than Prices (the month so far, when the
+	// period starts mid-month). nil when unknown.
 	SystemLoad []float64
 	// LoadForecast is the day-ahead system load forecast (MW) from Start to
 	// the end of the local day, one value per Step; nil when unknown.
