@@ -105,6 +105,19 @@ type GPUs struct {
 	Batch     int     `json:"batch"`
 	Idle      int     `json:"idle"`
 	PowerMW   float64 `json:"power_mw"`
+	// BatchTarget is the GPUs the last decision allocated to batch work
+	// (claimed on the GPU layer); Jobs the batch jobs open now.
+	BatchTarget int   `json:"batch_target"`
+	Jobs        []Job `json:"jobs,omitempty"`
+}
+
+// Job is one open batch job and its progress, tracked from GPU telemetry.
+type Job struct {
+	Name         string    `json:"name"`
+	GPUHours     float64   `json:"gpu_hours"`
+	RemainingGPU float64   `json:"remaining_gpu_hours"`
+	Deadline     time.Time `json:"deadline"`
+	GPUs         float64   `json:"gpus"` // allocated by the last decision
 }
 
 // Commands are cumulative command counts since the controller started.

@@ -56,7 +56,13 @@ type Config struct {
 	Policy dispatch.Policy // default dispatch.Joule{}
 	Fleet  []FleetMiner
 	GPUs   []gpu.Source
-	Feeds  feed.Set
+	// Batch, when set, is the first GPU pool's batch claim: the decision's
+	// batch allocation is applied to it (gpu.Emulator, gpu.BatchClient).
+	Batch BatchPool
+	// Epoch is when recurring batch jobs' periods start (default: the
+	// first tick).
+	Epoch time.Time
+	Feeds feed.Set
 	// ManualPrice and ManualHashprice, when the feeds use them, are what
 	// POST /api/v1/price/manual sets.
 	ManualPrice     *feed.Manual
@@ -133,6 +139,7 @@ type Controller struct {
 	alerts     map[string]Alert
 	started    bool
 	listeners  []EventListener
+	jobs       jobBook
 }
 
 // Counters are cumulative command counts since the controller started.
@@ -194,9 +201,11 @@ func New(ctx context.Context, cfg Config) (*Controller, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.Fleet = append([]FleetMiner(nil), cfg.Fleet...) // units get their profiles below
 	c := &Controller{cfg: cfg, log: cfg.Logger, policy: cfg.Policy, byID: map[string]int{},
 		obs: map[string]Observation{}, desired: map[string]store.Desired{}, open: map[string]store.Action{},
-		prices: append([]float64(nil), cfg.PriceHistory...), alerts: map[string]Alert{}}
+		prices: append([]float64(nil), cfg.PriceHistory...), alerts: map[string]Alert{},
+		jobs: jobBook{epoch: cfg.Epoch, at: cfg.Epoch, target: -1}}
 	for i, fm := range cfg.Fleet {
 		u := fm.Unit
 		if u.ID == "" {
@@ -208,7 +217,11 @@ func New(ctx context.Context, cfg Config) (*Controller, error) {
 		if u.Tier < 0 || u.Tier >= len(cfg.Site.Tiers) {
 			return nil, fmt.Errorf("controller: miner %s: tier %d out of range", u.ID, u.Tier)
 		}
+		if len(u.Profiles) == 0 {
+			u.Profiles = cfg.Site.Tiers[u.Tier].Profiles
+		}
 		c.byID[u.ID] = i
+		c.cfg.Fleet[i].Unit = u
 		c.units = append(c.units, u)
 	}
 	ds, err := cfg.Store.DesiredStates(ctx)
@@ -310,6 +323,11 @@ func (c *Controller) Tick(ctx context.Context) error {
 
 	c.mu.Lock()
 	c.obs = obs
+	if len(c.cfg.Site.GPUPools) > 0 {
+		_, _, batch, _, _ := gpuSummary(gpus)
+		c.jobs.refresh(c, now, now.Add(c.cfg.Step))
+		c.jobs.progress(now, batch)
+	}
 	if o := c.override; o != nil && !o.Until.IsZero() && !now.Before(o.Until) {
 		c.decideNow = true // the override expired: back to the policy now
 	}

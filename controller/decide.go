@@ -10,7 +10,6 @@ import (
 	"github.com/jouleworks/joule/dispatch"
 	"github.com/jouleworks/joule/feed"
 	"github.com/jouleworks/joule/gpu"
-	"github.com/jouleworks/joule/site"
 	"github.com/jouleworks/joule/store"
 )
 
@@ -31,30 +30,16 @@ func forceFor(mode string) Force {
 	return ForceNone
 }
 
-// withDemand returns a copy of s whose inference demand this hour is what
-// the GPU layer shows, so the policy plans AI power on live demand rather
-// than the configured profile. (dispatch.Input has no live-demand field.)
-func withDemand(s *site.Site, now time.Time, inference int, have bool) *site.Site {
-	if !have || len(s.GPUPools) == 0 {
-		return s
-	}
-	cp := *s
-	cp.GPUPools = append([]site.GPUPool(nil), s.GPUPools...)
-	p := &cp.GPUPools[0]
-	if len(p.Inference.GPUsByHour) == 24 {
-		p.Inference.GPUsByHour = append([]float64(nil), p.Inference.GPUsByHour...)
-		p.Inference.GPUsByHour[now.In(s.Location()).Hour()] = float64(inference)
-	}
-	return &cp
-}
-
 // tierState derives the policy's view of each tier from the desired states:
 // the share of its miners desired on, scaled to the site model's count, and
 // when that last rose and fell.
 func (c *Controller) tierState() dispatch.State {
 	s := c.cfg.Site
 	st := dispatch.State{Tiers: make([]dispatch.TierState, len(s.Tiers))}
-	on := make([]int, len(s.Tiers))
+	on := make([][]int, len(s.Tiers))
+	for i, t := range s.Tiers {
+		on[i] = make([]int, max(1, len(t.Profiles)))
+	}
 	n := make([]int, len(s.Tiers))
 	for _, u := range c.units {
 		n[u.Tier]++
@@ -62,12 +47,12 @@ func (c *Controller) tierState() dispatch.State {
 		ts := &st.Tiers[u.Tier]
 		if !ok {
 			if st := c.obs[u.ID].State; st == WantHashing || st == "starting" {
-				on[u.Tier]++
+				on[u.Tier][0]++
 			}
 			continue
 		}
 		if d.State == WantHashing {
-			on[u.Tier]++
+			on[u.Tier][min(u.profileIndex(d.Profile), len(on[u.Tier])-1)]++
 			if d.UpdatedAt.After(ts.LastUp) {
 				ts.LastUp = d.UpdatedAt
 			}
@@ -78,7 +63,9 @@ func (c *Controller) tierState() dispatch.State {
 	for i, t := range s.Tiers {
 		st.Tiers[i].Running = make([]float64, len(t.Profiles))
 		if n[i] > 0 {
-			st.Tiers[i].Running[0] = math.Round(float64(on[i]) / float64(n[i]) * float64(t.Count))
+			for k := range st.Tiers[i].Running {
+				st.Tiers[i].Running[k] = math.Round(float64(on[i][k]) / float64(n[i]) * float64(t.Count))
+			}
 		}
 	}
 	return st
@@ -110,8 +97,22 @@ func (c *Controller) decide(ctx context.Context, now time.Time, v feed.Verdict, 
 	if !v.Active {
 		hist = append(hist[:len(hist):len(hist)], price)
 	}
-	in := dispatch.Input{Site: withDemand(s, now, inf, len(gpus) > 0), Start: now.Truncate(c.cfg.Step), Step: c.cfg.Step,
+	in := dispatch.Input{Site: s, Start: now.Truncate(c.cfg.Step), Step: c.cfg.Step,
 		Prices: hist, Hashprice: hashprice, TempC: math.NaN(), State: c.tierState()}
+	if len(gpus) > 0 && len(s.GPUPools) > 0 {
+		// The GPU layer's busy inference GPUs are the live demand of the
+		// first pool (the one the GPU sources report); other pools keep
+		// their configured profile.
+		in.InferenceDemand = make([]float64, len(s.GPUPools))
+		for p := range s.GPUPools {
+			in.InferenceDemand[p] = s.GPUPools[p].Inference.Demand(now, s.Location())
+		}
+		in.InferenceDemand[0] = float64(inf)
+	}
+	if len(s.GPUPools) > 0 {
+		in.State.Jobs = c.jobs.openJobs(now)
+	}
+	batchTarget := -1 // keep the claim as it is
 	rules := make([]TierRule, len(s.Tiers))
 	for i, t := range s.Tiers {
 		rules[i] = TierRule{Name: t.Name, MinOn: t.MinOn, MinOff: t.MinOff, OnFraction: 1}
@@ -123,12 +124,32 @@ func (c *Controller) decide(ctx context.Context, now time.Time, v feed.Verdict, 
 		for i, t := range s.Tiers {
 			if i < len(d.Tiers) && t.Count > 0 {
 				rules[i].OnFraction = d.Tiers[i].On() / float64(t.Count)
+				if len(t.Profiles) > 1 {
+					rules[i].Shares = make([]float64, len(t.Profiles))
+					for k := range rules[i].Shares {
+						if k < len(d.Tiers[i].Running) {
+							rules[i].Shares[k] = d.Tiers[i].Running[k] / float64(t.Count)
+						}
+					}
+				}
 			}
 		}
 		for _, r := range d.Reasons {
-			reasons = append(reasons, fmt.Sprintf("%s: %s: %s", r.Subject, r.Code, r.Detail))
+			reasons = append(reasons, operatorReason(s, r))
 		}
 		anc = d.AncillaryMW
+		if len(d.Pools) > 0 {
+			batchTarget = int(math.Round(d.Pools[0].Batch))
+			c.jobs.alloc = map[string]float64{}
+			for j, js := range in.State.Jobs {
+				if j < len(d.Jobs) {
+					c.jobs.alloc[js.Name] = d.Jobs[j]
+					reasons = append(reasons, fmt.Sprintf("%s: batch: %s %.0f GPUs, %.1f GPU-h left, due %s", s.GPUPools[0].Name, js.Name, d.Jobs[j], js.Remaining, js.Deadline.In(s.Location()).Format("Jan 2 15:04")))
+				}
+			}
+		}
+	} else if force == ForceSleep && len(s.GPUPools) > 0 {
+		batchTarget = 0 // curtail: batch work is interruptible load too
 	}
 	capW, capReason := c.gridCap()
 	prev := make(map[string]store.Desired, len(c.desired))
@@ -167,7 +188,7 @@ func (c *Controller) decide(ctx context.Context, now time.Time, v feed.Verdict, 
 	var changed []store.Desired
 	for i := range res.Desired {
 		d := &res.Desired[i]
-		if p, ok := prev[d.Target]; !ok || p.State != d.State {
+		if p, ok := prev[d.Target]; !ok || p.State != d.State || p.Profile != d.Profile {
 			d.DecisionID = id
 			changed = append(changed, *d)
 		}
@@ -200,6 +221,11 @@ func (c *Controller) decide(ctx context.Context, now time.Time, v feed.Verdict, 
 	}
 	c.lastDecide, c.decideNow, c.lastDec, c.lastAnc = now, false, &dec, anc
 	c.mu.Unlock()
+	if batchTarget >= 0 {
+		if err := c.applyBatch(ctx, now, batchTarget, summarize(reasons), price, id); err != nil {
+			return fmt.Errorf("decide: %w", err)
+		}
+	}
 	c.log.Info("decision", "id", id, "policy", dec.Policy, "price", price, "mining_mw", mw["mining"], "changed", len(changed), "failsafe", failsafe)
 	return nil
 }
@@ -210,7 +236,7 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 func summarize(rs []string) string {
 	var keep []string
 	for _, r := range rs {
-		if strings.Contains(r, "forecast") || strings.Contains(r, "above-breakeven") || strings.Contains(r, "fail-safe") ||
+		if strings.HasPrefix(r, "Forecast") || strings.Contains(r, "above breakeven") || strings.Contains(r, "fail-safe") ||
 			strings.Contains(r, "override") || strings.Contains(r, "grid event") || strings.Contains(r, "forced") {
 			keep = append(keep, r)
 		}

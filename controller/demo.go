@@ -279,6 +279,7 @@ func NewDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	d.Controller, err = New(ctx, Config{Site: s, Fleet: fleet, GPUs: []gpu.Source{gpuSrc},
+		Batch: gpu.BatchClient{URL: "http://" + d.gpuLn.Addr().String()},
 		Feeds: feed.Set{Price: price, Hashprice: hp, PriceMaxAge: 30 * time.Minute, HashMaxAge: 48 * time.Hour, FailSafeMode: feed.Hold},
 		Store: d.Store, Now: now, Interval: time.Second, Step: step, PriceHistory: hist,
 		Params: Params{BatchSize: 50, Stagger: 2 * time.Second, RampWPerMin: demoRampW}, Logger: o.Logger})

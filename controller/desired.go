@@ -29,6 +29,10 @@ type TierRule struct {
 	// fraction of the tier's configured size (the site model may count more
 	// or fewer miners than were found).
 	OnFraction float64
+	// Shares, when the tier has more than one profile, are the decision's
+	// miners at each profile (nominal first) as fractions of the tier's
+	// configured size; nil leaves profiles as they are.
+	Shares []float64
 }
 
 // AssignInput is everything the desired-state mapping needs. It is data
@@ -82,11 +86,15 @@ func Assign(in AssignInput) AssignResult {
 	}
 	want := make([]string, len(in.Units))
 	why := make([]string, len(in.Units))
+	prof := make([]string, len(in.Units))
 	for i, u := range in.Units {
 		want[i] = WantSleeping
 		if prevOn(u) {
 			want[i] = WantHashing
 		}
+		// A sleeping miner keeps its last pinned profile: the firmware
+		// keeps its power target through sleep.
+		prof[i] = in.Prev[u.ID].Profile
 	}
 	switch in.Force {
 	case ForceHold:
@@ -121,6 +129,9 @@ func Assign(in AssignInput) AssignResult {
 			if r != "" {
 				res.Reasons = append(res.Reasons, r)
 			}
+			if r := assignProfiles(in, in.Tiers[t], byTier[t], want, why, prof); r != "" {
+				res.Reasons = append(res.Reasons, r)
+			}
 		}
 	}
 	if in.CapW > 0 && in.Force != ForceHold {
@@ -130,9 +141,17 @@ func Assign(in AssignInput) AssignResult {
 	}
 	res.Desired = make([]store.Desired, len(in.Units))
 	for i, u := range in.Units {
-		d := store.Desired{Target: u.ID, State: want[i], DecisionID: in.DecisionID, Reason: why[i], UpdatedAt: in.Now}
-		if p, ok := in.Prev[u.ID]; ok && p.State == want[i] {
+		d := store.Desired{Target: u.ID, State: want[i], Profile: prof[i], DecisionID: in.DecisionID, Reason: why[i], UpdatedAt: in.Now}
+		if p, ok := in.Prev[u.ID]; ok && p.State == want[i] && p.Profile == prof[i] {
 			d = p // unchanged: keep when and why it was set
+		} else if ok && p.State == want[i] {
+			// Only the profile moved: minimum on/off times run from the
+			// last state change, so keep its time.
+			d.UpdatedAt = p.UpdatedAt
+			res.Changed++
+			if d.Reason == "" {
+				d.Reason = "profile " + prof[i]
+			}
 		} else if !ok && satisfied(u, want[i], in.Obs[u.ID]) {
 			// First sight of a miner already in the wanted state: how long
 			// it has been so is unknown, so no minimum duration holds it.
@@ -145,7 +164,7 @@ func Assign(in AssignInput) AssignResult {
 			}
 		}
 		res.Desired[i] = d
-		res.ExpectedW += u.expectedW(want[i], in.Obs[u.ID])
+		res.ExpectedW += u.wantW(want[i], prof[i], in.Obs[u.ID])
 	}
 	return res
 }
@@ -229,6 +248,103 @@ func assignTier(in AssignInput, rule TierRule, idx []int, want, why []string) st
 		}
 	}
 	return ""
+}
+
+// assignProfiles spreads a tier's hashing miners over its profiles as the
+// decision's shares say, moving the fewest: a miner stays at its pinned
+// profile while that profile has room; the rest fill the remaining places,
+// most efficient miners at the highest profiles. A miner never pinned that
+// stays nominal keeps an empty profile, so no command is sent to it.
+func assignProfiles(in AssignInput, rule TierRule, idx []int, want, why, prof []string) string {
+	if len(rule.Shares) < 2 || len(idx) == 0 {
+		return ""
+	}
+	units := in.Units
+	np := len(units[idx[0]].Profiles)
+	if np < 2 {
+		return ""
+	}
+	var on []int
+	for _, i := range idx {
+		if want[i] == WantHashing && in.Obs[units[i].ID].Reachable() {
+			on = append(on, i)
+		}
+	}
+	if len(on) == 0 {
+		return ""
+	}
+	quota := shareOut(rule.Shares[:min(len(rule.Shares), np)], len(on))
+	var rest []int
+	for _, i := range on {
+		k := units[i].profileIndex(prof[i])
+		if k < len(quota) && quota[k] > 0 {
+			quota[k]--
+			continue
+		}
+		rest = append(rest, i)
+	}
+	sort.SliceStable(rest, func(a, b int) bool {
+		ua, ub := units[rest[a]], units[rest[b]]
+		ea, eb := ua.jPerTH(in.Obs[ua.ID]), ub.jPerTH(in.Obs[ub.ID])
+		if ea != eb {
+			return ea < eb
+		}
+		return ua.ID < ub.ID
+	})
+	moved := 0
+	for _, i := range rest {
+		for k := range quota {
+			if quota[k] == 0 {
+				continue
+			}
+			quota[k]--
+			p := units[i].Profiles[k]
+			if k == 0 && prof[i] == "" {
+				break // nominal and never pinned: nothing to send
+			}
+			prof[i] = p.Name
+			if why[i] == "" {
+				why[i] = fmt.Sprintf("tier %s: profile %s (%.0f W, %.0f TH/s)", rule.Name, p.Name, p.W, p.THs)
+			}
+			moved++
+			break
+		}
+	}
+	if moved == 0 {
+		return ""
+	}
+	return fmt.Sprintf("tier %s: %d miners change profile", rule.Name, moved)
+}
+
+// shareOut splits n places over shares by largest remainder.
+func shareOut(shares []float64, n int) []int {
+	total := 0.0
+	for _, s := range shares {
+		total += max(s, 0)
+	}
+	out := make([]int, len(shares))
+	if total <= 0 {
+		out[0] = n
+		return out
+	}
+	type rem struct {
+		k int
+		r float64
+	}
+	rems := make([]rem, len(shares))
+	given := 0
+	for k, s := range shares {
+		x := max(s, 0) / total * float64(n)
+		out[k] = int(math.Floor(x))
+		given += out[k]
+		rems[k] = rem{k, x - math.Floor(x)}
+	}
+	sort.SliceStable(rems, func(a, b int) bool { return rems[a].r > rems[b].r })
+	for j := 0; given < n; j++ {
+		out[rems[j%len(rems)].k]++
+		given++
+	}
+	return out
 }
 
 // applyCap sleeps the least efficient running miners, site-wide, until the

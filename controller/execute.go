@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -184,11 +185,18 @@ func (c *Controller) sendOne(ctx context.Context, now time.Time, a store.Action,
 		outcome, serr = fm.Miner.Sleep(cctx)
 	case CmdWake:
 		outcome, serr = fm.Miner.Wake(cctx)
+	case CmdProfile:
+		outcome, serr = setProfile(cctx, fm, a.Args)
 	default:
 		serr = fmt.Errorf("unknown command %q", a.Command)
 	}
 	cancel()
 	detail := "sent; awaiting telemetry"
+	if a.Command == CmdProfile {
+		if p, ok := fm.Unit.profile(a.Args); ok {
+			detail = fmt.Sprintf("power target %.0f W (profile %s) sent; awaiting telemetry within %.0f %%", p.W, p.Name, 100*c.cfg.Params.withDefaults().ProfileTolerance)
+		}
+	}
 	var out []error
 	switch {
 	case serr != nil:
@@ -225,4 +233,32 @@ func (c *Controller) audit(ctx context.Context, now time.Time, a store.Action, a
 		return fmt.Errorf("audit %s: %w", a.ID, err)
 	}
 	return nil
+}
+
+// Tuner is what a profile command needs of a miner: a power target, or a
+// named profile where the firmware has no targets (stock Antminer modes).
+// miner.Miner satisfies it.
+type Tuner interface {
+	SetPowerTarget(ctx context.Context, watts int) (miner.Outcome, error)
+	SetProfile(ctx context.Context, profile string) (miner.Outcome, error)
+}
+
+var _ Tuner = (miner.Miner)(nil)
+
+// setProfile sends a profile as a power target of its watts, falling back
+// to the profile's name on firmware without power targets.
+func setProfile(ctx context.Context, fm FleetMiner, name string) (miner.Outcome, error) {
+	t, ok := fm.Miner.(Tuner)
+	if !ok {
+		return miner.Sent, fmt.Errorf("miner %s: %w: power profiles", fm.Unit.ID, miner.ErrUnsupported)
+	}
+	p, ok := fm.Unit.profile(name)
+	if !ok {
+		return miner.Sent, fmt.Errorf("miner %s: no profile %q in tier", fm.Unit.ID, name)
+	}
+	out, err := t.SetPowerTarget(ctx, int(math.Round(p.W)))
+	if errors.Is(err, miner.ErrUnsupported) {
+		return t.SetProfile(ctx, p.Name)
+	}
+	return out, err
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -12,6 +13,9 @@ import (
 const (
 	CmdSleep = "sleep"
 	CmdWake  = "wake"
+	// CmdProfile moves a hashing miner to a power profile (Action.Args
+	// names it); it is sent as a power target of the profile's watts.
+	CmdProfile = "profile"
 )
 
 // Params tune the reconciler.
@@ -32,9 +36,15 @@ type Params struct {
 	// MaxAttempts is how many sends an action gets before it fails
 	// (default 3).
 	MaxAttempts int
-	// RampWPerMin caps the load switched (slept plus woken) in any minute,
-	// in watts; 0 means no cap.
+	// RampWPerMin caps the load switched (slept plus woken, plus the
+	// change of profile moves) in any minute, in watts; 0 means no cap.
 	RampWPerMin float64
+	// ProfileTolerance is how close (a fraction of the profile's watts)
+	// wall power must settle to confirm a profile command (default 0.05).
+	ProfileTolerance float64
+	// ProfileTimeout bounds how long a profile command may take to settle
+	// before it drifts (default 5 min: tuners slew the clocks gradually).
+	ProfileTimeout time.Duration
 }
 
 func (p Params) withDefaults() Params {
@@ -57,6 +67,12 @@ func (p Params) withDefaults() Params {
 	}
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = 3
+	}
+	if p.ProfileTolerance <= 0 {
+		p.ProfileTolerance = 0.05
+	}
+	if p.ProfileTimeout <= 0 {
+		p.ProfileTimeout = 5 * time.Minute
 	}
 	return p
 }
@@ -156,27 +172,30 @@ func Reconcile(in ReconcileInput) ([]Step, Memory) {
 		d, hasD := in.Desired[u.ID]
 		o := in.Obs[u.ID]
 		a, open := in.Open[u.ID]
-		want := ""
-		if hasD && !satisfied(u, d.State, o) {
-			want = cmdFor(d.State)
+		want, wantArgs := "", ""
+		if hasD {
+			want, wantArgs = needed(u, d, o, p.ProfileTolerance)
 		}
 		if open {
 			switch {
-			case satisfied(u, stateFor(a.Command), o):
+			case done(u, a, o, p.ProfileTolerance):
 				steps = append(steps, Step{Kind: StepConfirm, Action: a, From: a.State, To: store.Confirmed,
 					Reason: fmt.Sprintf("telemetry: %s, %.0f W, %.1f TH/s", o.State, o.PowerW, o.HashrateTHs)})
 				mem.Settled[u.ID] = in.Now
 				continue
-			case want != a.Command:
+			case want != a.Command || wantArgs != a.Args:
 				steps = append(steps, Step{Kind: StepCancel, Action: a, From: a.State, To: store.Cancelled,
-					Reason: fmt.Sprintf("superseded: desired %s", d.State)})
+					Reason: fmt.Sprintf("superseded: desired %s", describe(d))})
 				// The new action waits for the next step; the cooldown
 				// does not apply to a superseded command.
 				continue
 			case a.State == store.Dispatched:
 				timeout := p.SleepTimeout
-				if a.Command == CmdWake {
+				switch a.Command {
+				case CmdWake:
 					timeout = p.WakeTimeout
+				case CmdProfile:
+					timeout = p.ProfileTimeout
 				}
 				if in.Now.Sub(a.DispatchedAt) >= timeout {
 					steps = append(steps, Step{Kind: StepDrift, Action: a, From: a.State, To: store.Drifted,
@@ -201,14 +220,14 @@ func Reconcile(in ReconcileInput) ([]Step, Memory) {
 					continue
 				}
 				cands = append(cands, cand{Step{Kind: StepDispatch, Action: a, From: store.Drifted, To: store.Dispatched,
-					Reason: "re-dispatch after drift", W: switchW(u, a.Command, o)}, u.jPerTH(o)})
+					Reason: "re-dispatch after drift", W: switchW(u, a, o)}, u.jPerTH(o)})
 				continue
 			default: // pending
 				if !o.Reachable() {
 					continue
 				}
 				cands = append(cands, cand{Step{Kind: StepDispatch, Action: a, From: store.Pending, To: store.Dispatched,
-					Reason: a.Reason, W: switchW(u, a.Command, o)}, u.jPerTH(o)})
+					Reason: a.Reason, W: switchW(u, a, o)}, u.jPerTH(o)})
 				continue
 			}
 		}
@@ -218,10 +237,15 @@ func Reconcile(in ReconcileInput) ([]Step, Memory) {
 		if t, ok := mem.Settled[u.ID]; ok && in.Now.Sub(t) < p.Cooldown {
 			continue
 		}
+		key := want
+		if want == CmdProfile {
+			key = CmdProfile + "-" + wantArgs
+		}
 		a = store.Action{
-			ID:         fmt.Sprintf("d%d:%s:%s", d.DecisionID, u.ID, want),
+			ID:         fmt.Sprintf("d%d:%s:%s", d.DecisionID, u.ID, key),
 			Target:     u.ID,
 			Command:    want,
+			Args:       wantArgs,
 			State:      store.Pending,
 			DecisionID: d.DecisionID,
 			Reason:     d.Reason,
@@ -229,23 +253,23 @@ func Reconcile(in ReconcileInput) ([]Step, Memory) {
 			UpdatedAt:  in.Now,
 		}
 		if in.Now.Sub(d.UpdatedAt) > p.Cooldown {
-			a.Reason = fmt.Sprintf("drift: desired %s, telemetry shows %s", d.State, o.State)
+			a.Reason = fmt.Sprintf("drift: desired %s, telemetry shows %s at %.0f W", describe(d), o.State, o.PowerW)
 		}
 		steps = append(steps, Step{Kind: StepCreate, Action: a, To: store.Pending, Reason: a.Reason})
 		cands = append(cands, cand{Step{Kind: StepDispatch, Action: a, From: store.Pending, To: store.Dispatched,
-			Reason: a.Reason, W: switchW(u, want, o)}, u.jPerTH(o)})
+			Reason: a.Reason, W: switchW(u, a, o)}, u.jPerTH(o)})
 	}
 	if len(cands) == 0 || (!mem.LastBatch.IsZero() && in.Now.Sub(mem.LastBatch) < p.Stagger) {
 		return steps, mem
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
 		ci, cj := cands[i], cands[j]
-		si, sj := ci.step.Action.Command == CmdSleep, cj.step.Action.Command == CmdSleep
-		if si != sj {
-			return si
+		oi, oj := cmdOrder(ci.step.Action.Command), cmdOrder(cj.step.Action.Command)
+		if oi != oj {
+			return oi < oj
 		}
-		if si {
-			return ci.eff > cj.eff // least efficient sleep first
+		if ci.step.Action.Command != CmdWake {
+			return ci.eff > cj.eff // least efficient sleep (or slow down) first
 		}
 		return ci.eff < cj.eff // most efficient wake first
 	})
@@ -286,10 +310,63 @@ func stateFor(cmd string) string {
 	return WantHashing
 }
 
-// switchW is the load a command moves.
-func switchW(u Unit, cmd string, o Observation) float64 {
-	if cmd == CmdSleep {
+// cmdOrder puts load reductions first: sleeps, then profile moves, then
+// wakes.
+func cmdOrder(cmd string) int {
+	switch cmd {
+	case CmdSleep:
+		return 0
+	case CmdProfile:
+		return 1
+	}
+	return 2
+}
+
+// needed returns the command (and its argument) that moves a miner from
+// what telemetry shows to its desired state, or "" when it is there: first
+// sleep or wake, then, for a hashing miner with a pinned profile, the
+// profile.
+func needed(u Unit, d store.Desired, o Observation, tol float64) (cmd, args string) {
+	if !satisfied(u, d.State, o) {
+		return cmdFor(d.State), ""
+	}
+	if d.State == WantHashing && d.Profile != "" {
+		if p, ok := u.profile(d.Profile); ok && !profileConfirmed(p, o, tol) {
+			return CmdProfile, p.Name
+		}
+	}
+	return "", ""
+}
+
+// done is the telemetry test of an action's command.
+func done(u Unit, a store.Action, o Observation, tol float64) bool {
+	if a.Command == CmdProfile {
+		p, ok := u.profile(a.Args)
+		return ok && profileConfirmed(p, o, tol)
+	}
+	return satisfied(u, stateFor(a.Command), o)
+}
+
+// describe names a desired state for reasons: "hashing at eco" or "sleeping".
+func describe(d store.Desired) string {
+	if d.State == WantHashing && d.Profile != "" {
+		return d.State + " at " + d.Profile
+	}
+	return d.State
+}
+
+// switchW is the load a command moves: a sleep or wake the miner's draw
+// above sleep, a profile move the change of its draw.
+func switchW(u Unit, a store.Action, o Observation) float64 {
+	switch a.Command {
+	case CmdSleep:
 		return max(0, u.expectedW(WantHashing, o)-u.SleepW)
+	case CmdProfile:
+		p, ok := u.profile(a.Args)
+		if !ok {
+			return 0
+		}
+		return math.Abs(u.expectedW(WantHashing, o) - p.W)
 	}
 	return max(0, u.NominalW-u.SleepW)
 }

@@ -3,6 +3,8 @@ package controller
 import (
 	"math"
 	"time"
+
+	"github.com/jouleworks/joule/site"
 )
 
 // Desired states a miner can be asked to be in.
@@ -31,6 +33,38 @@ type Unit struct {
 	NominalTHs float64
 	// SleepW is what the miner draws asleep.
 	SleepW float64
+	// Profiles are the tier's power profiles, nominal first (New fills
+	// them from the site model when empty). A desired profile names one.
+	Profiles []site.Profile
+}
+
+// profile returns the unit's profile called name.
+func (u Unit) profile(name string) (site.Profile, bool) {
+	for _, p := range u.Profiles {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return site.Profile{}, false
+}
+
+// profileIndex is the index of the named profile; "" (never pinned) and
+// unknown names are the nominal profile 0.
+func (u Unit) profileIndex(name string) int {
+	for k, p := range u.Profiles {
+		if p.Name == name {
+			return k
+		}
+	}
+	return 0
+}
+
+// profileConfirmed is the telemetry test for a profile (power target)
+// command: the miner hashes and its wall power has settled within tol
+// (a fraction) of the profile's watts. The firmware accepting the target
+// proves nothing: the tuner may still be slewing, or clamp it.
+func profileConfirmed(p site.Profile, o Observation, tol float64) bool {
+	return wakeConfirmed(o) && o.PowerW > 0 && math.Abs(o.PowerW-p.W) <= tol*p.W
 }
 
 // Observation is what the last poll saw of one miner.
@@ -89,6 +123,17 @@ func (u Unit) jPerTH(o Observation) float64 {
 		return u.NominalW / u.NominalTHs
 	}
 	return math.Inf(1)
+}
+
+// wantW is the power a miner will draw in state want at the named profile
+// ("" keeps whatever it runs at).
+func (u Unit) wantW(want, profile string, o Observation) float64 {
+	if want == WantHashing && profile != "" {
+		if p, ok := u.profile(profile); ok {
+			return p.W
+		}
+	}
+	return u.expectedW(want, o)
 }
 
 // expectedW is the power a miner will draw in state want.

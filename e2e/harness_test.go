@@ -22,6 +22,7 @@ import (
 	"github.com/jouleworks/joule/controller"
 	"github.com/jouleworks/joule/emulator"
 	"github.com/jouleworks/joule/feed"
+	"github.com/jouleworks/joule/gpu"
 	"github.com/jouleworks/joule/internal/testenv"
 	"github.com/jouleworks/joule/site"
 	"github.com/jouleworks/joule/store"
@@ -57,6 +58,7 @@ type harness struct {
 	hash   *feed.Manual
 	srv    *httptest.Server
 	params controller.Params
+	gpus   *gpu.Emulator
 	fsMode feed.Mode
 	ctx    context.Context
 }
@@ -66,6 +68,12 @@ type opts struct {
 	params   controller.Params
 	failsafe feed.Mode
 	postgres bool
+	// tune, when set, edits the site model before the controller starts.
+	tune func(*site.Site)
+	// gpus, when positive, adds an in-process emulated GPU pool of that
+	// size with a constant inference demand of gpuDemand (a fraction).
+	gpus      int
+	gpuDemand float64
 }
 
 func newHarness(t *testing.T, o opts) *harness {
@@ -93,12 +101,19 @@ func newHarness(t *testing.T, o opts) *harness {
 		h.pgDSN = testenv.PostgresDSN(t)
 		h.pgSch = fmt.Sprintf("e2e_%d_%d", time.Now().UnixNano()%1e9, n)
 	}
-	s, tierOf := controller.DemoSite(f, 0)
+	s, tierOf := controller.DemoSite(f, o.gpus)
+	if o.gpus > 0 {
+		d := o.gpuDemand
+		h.gpus = gpu.NewEmulator(o.gpus, gpu.EmulatorOptions{Now: f.Now, Demand: func(time.Time) float64 { return d }})
+	}
 	s.Timezone = "UTC"
 	for i := range s.Tiers {
 		// Latencies matter to the policy's start cost only; minimum
 		// durations would hold miners the tests want to move.
 		s.Tiers[i].MinOn, s.Tiers[i].MinOff = 0, 0
+	}
+	if o.tune != nil {
+		o.tune(s)
 	}
 	h.site = s
 	now := f.Now()
@@ -136,7 +151,12 @@ func (h *harness) open(tierOf []int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.ctrl, err = controller.New(h.ctx, controller.Config{Site: h.site, Fleet: fleet, Store: st, Now: h.fleet.Now,
+	var gpus []gpu.Source
+	var batch controller.BatchPool
+	if h.gpus != nil {
+		gpus, batch = []gpu.Source{h.gpus}, h.gpus
+	}
+	h.ctrl, err = controller.New(h.ctx, controller.Config{Site: h.site, Fleet: fleet, Store: st, Now: h.fleet.Now, GPUs: gpus, Batch: batch,
 		Feeds:       feed.Set{Price: h.price, Hashprice: h.hash, PriceMaxAge: 30 * time.Minute, HashMaxAge: 48 * time.Hour, FailSafeMode: h.fsMode},
 		ManualPrice: h.price, ManualHashprice: h.hash, Step: 5 * time.Minute, Params: h.params})
 	if err != nil {

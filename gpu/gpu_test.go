@@ -239,3 +239,23 @@ func FuzzParseDCGM(f *testing.F) {
 		}
 	})
 }
+
+func TestBatchClientSetsClaim(t *testing.T) {
+	em := NewEmulator(8, EmulatorOptions{Now: func() time.Time { return time.Date(2025, 7, 14, 7, 0, 0, 0, time.UTC) }, Demand: func(time.Time) float64 { return 0.25 }})
+	srv := httptest.NewServer(em)
+	defer srv.Close()
+	bc := BatchClient{URL: srv.URL}
+	for _, tc := range []struct{ n, want, running int }{{5, 5, 5}, {5, 5, 5}, {2, 2, 2}, {20, 8, 6}, {0, 0, 0}} {
+		got, err := bc.SetBatch(context.Background(), tc.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := em.State()
+		if got != tc.want || st.Claimed != tc.want || st.Batch != tc.running {
+			t.Errorf("SetBatch(%d) = %d (state claimed %d, running %d), want %d claimed, %d running", tc.n, got, st.Claimed, st.Batch, tc.want, tc.running)
+		}
+	}
+	if _, err := (BatchClient{URL: srv.URL + "/nope"}).SetBatch(context.Background(), 1); err == nil {
+		t.Error("SetBatch against a wrong URL: no error")
+	}
+}

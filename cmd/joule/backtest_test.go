@@ -110,3 +110,24 @@ func TestBacktestErrors(t *testing.T) {
 		t.Errorf("error %v: want a site.ConfigErrors at line 2", err)
 	}
 }
+
+// TestBacktestNotesACutPeriod: a --from/--to reaching beyond the price file
+// runs on what the file has and says so on stderr.
+func TestBacktestNotesACutPeriod(t *testing.T) {
+	prices := filepath.Join(t.TempDir(), "prices.csv")
+	body := "timestamp,price\n2024-01-01T00:00:00Z,30\n2024-01-01T00:15:00Z,-20\n2024-01-01T00:30:00Z,45\n2024-01-01T00:45:00Z,45\n"
+	if err := os.WriteFile(prices, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err := runBacktest(context.Background(), []string{"--prices", prices, "--hashprice", "0.05", "--from", "2023-12-31", "--to", "2024-01-02"}, &out, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "the period is cut to 2024-01-01T00:00:00Z to 2024-01-01T01:00:00Z"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q does not contain %q", errOut.String(), want)
+	}
+	if !strings.Contains(out.String(), "4 intervals of 15 min") {
+		t.Errorf("table %q: want the 4 intervals the file has", out.String())
+	}
+}
