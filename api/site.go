@@ -144,16 +144,28 @@ const (
 	HealthOffline = "offline"
 )
 
+// Risk is a miner's predicted failure risk.
+type Risk struct {
+	Score    float64 `json:"score"` // 0…1
+	Alarm    bool    `json:"alarm"`
+	Kind     string  `json:"kind"` // none, fan_wear, chip_drop, hw_errors, psu_failure, thermal_runaway, network_timeout
+	TTFHours float64 `json:"ttf_h,omitempty"`
+	Reason   string  `json:"reason,omitempty"`
+}
+
 // Miner is one row of the fleet table.
 type Miner struct {
-	ID          string    `json:"id"`
-	Address     string    `json:"address"`
-	Model       string    `json:"model"`
-	Firmware    string    `json:"firmware"`
-	Tier        string    `json:"tier,omitempty"`
-	State       string    `json:"state"`   // observed
-	Desired     string    `json:"desired"` // what the controller wants
-	Health      string    `json:"health"`
+	ID       string `json:"id"`
+	Address  string `json:"address"`
+	Model    string `json:"model"`
+	Firmware string `json:"firmware"`
+	Tier     string `json:"tier,omitempty"`
+	State    string `json:"state"`   // observed
+	Desired  string `json:"desired"` // what the controller wants
+	Health   string `json:"health"`
+	// Risk is the failure predictor's assessment from recent telemetry
+	// (package health); nil when it has too little history.
+	Risk        *Risk     `json:"risk,omitempty"`
 	HashrateTHs float64   `json:"hashrate_ths"`
 	PowerW      float64   `json:"power_w"`
 	ChipC       float64   `json:"chip_c"`

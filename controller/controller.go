@@ -140,6 +140,11 @@ type Controller struct {
 	started    bool
 	listeners  []EventListener
 	jobs       jobBook
+	health     healthBook
+	// decidedStale is whether the last decision saw a stale input: a feed
+	// going stale (or fresh again) is decided on at once, not at the next
+	// step, so the fail-safe applies within one tick of max-age.
+	decidedStale bool
 }
 
 // Counters are cumulative command counts since the controller started.
@@ -248,7 +253,7 @@ func New(ctx context.Context, cfg Config) (*Controller, error) {
 		c.open[a.Target] = a
 		if a.State == store.Dispatched && now.Sub(a.DispatchedAt) < time.Minute {
 			if i, ok := c.byID[a.Target]; ok {
-				c.mem.Switched = append(c.mem.Switched, Switch{At: a.DispatchedAt, W: c.units[i].NominalW - c.units[i].SleepW})
+				c.mem.Switched = append(c.mem.Switched, Switch{At: a.DispatchedAt, W: switchW(c.units[i], a, Observation{})})
 			}
 		}
 	}
@@ -311,6 +316,7 @@ func (c *Controller) Tick(ctx context.Context) error {
 	t0 := time.Now()
 	obs := c.poll(ctx, now)
 	gpus := c.pollGPUs(ctx)
+	c.assessHealth(ctx, now)
 	tPoll := time.Since(t0)
 	var errs []error
 	if c.lastFeed.IsZero() || now.Sub(c.lastFeed) >= c.cfg.FeedPollEvery {
@@ -331,7 +337,7 @@ func (c *Controller) Tick(ctx context.Context) error {
 	if o := c.override; o != nil && !o.Until.IsZero() && !now.Before(o.Until) {
 		c.decideNow = true // the override expired: back to the policy now
 	}
-	due := c.decideNow || c.lastDecide.IsZero() || now.Sub(c.lastDecide) >= c.cfg.Step
+	due := c.decideNow || c.lastDecide.IsZero() || now.Sub(c.lastDecide) >= c.cfg.Step || verdict.Active != c.decidedStale
 	c.mu.Unlock()
 
 	if err := c.writeTelemetry(ctx, now, obs, gpus, verdict); err != nil {

@@ -144,7 +144,7 @@ func (c *Controller) decide(ctx context.Context, now time.Time, v feed.Verdict, 
 			for j, js := range in.State.Jobs {
 				if j < len(d.Jobs) {
 					c.jobs.alloc[js.Name] = d.Jobs[j]
-					reasons = append(reasons, fmt.Sprintf("%s: batch: %s %.0f GPUs, %.1f GPU-h left, due %s", s.GPUPools[0].Name, js.Name, d.Jobs[j], js.Remaining, js.Deadline.In(s.Location()).Format("Jan 2 15:04")))
+					reasons = append(reasons, fmt.Sprintf("%s: batch: %s %.0f GPUs, %.1f GPU-h left, due %s", s.GPUPools[0].Name, js.Name, d.Jobs[j], js.Remaining, js.Deadline.In(s.Location()).Format("Jan 2 15:04 MST")))
 				}
 			}
 		}
@@ -220,6 +220,7 @@ func (c *Controller) decide(ctx context.Context, now time.Time, v feed.Verdict, 
 		}
 	}
 	c.lastDecide, c.decideNow, c.lastDec, c.lastAnc = now, false, &dec, anc
+	c.decidedStale = v.Active
 	c.mu.Unlock()
 	if batchTarget >= 0 {
 		if err := c.applyBatch(ctx, now, batchTarget, summarize(reasons), price, id); err != nil {

@@ -128,6 +128,39 @@ func DemoSite(f *emulator.Fleet, gpus int) (*site.Site, []int) {
 	return s, units
 }
 
+// AddEcoProfiles gives every tier whose firmware takes power targets
+// (LuxOS, Braiins OS+, Whatsminer) an "eco" profile at 80 % of the
+// miner's steady-state power, with the hashrate the emulator's tuner
+// reaches there (hashrate scales with the clock). Stock firmware keeps its
+// one profile. The policy then runs a tier at eco when the last 20 % of
+// power costs more than it earns.
+func AddEcoProfiles(f *emulator.Fleet, s *site.Site, tierOf []int) {
+	done := map[int]bool{}
+	for i, m := range f.Miners() {
+		t := tierOf[i]
+		if done[t] || m.Firmware == emulator.Stock {
+			continue
+		}
+		done[t] = true
+		var scale, w float64
+		f.Do(i, func(pm *physics.Miner) {
+			w = 0.8 * pm.SteadyPower(1)
+			lo, hi := 0.3, 1.0
+			for range 40 {
+				mid := (lo + hi) / 2
+				if pm.SteadyPower(mid) < w {
+					lo = mid
+				} else {
+					hi = mid
+				}
+			}
+			scale = (lo + hi) / 2
+		})
+		nom := s.Tiers[t].Profiles[0]
+		s.Tiers[t].Profiles = append(s.Tiers[t].Profiles, site.Profile{Name: "eco", THs: math.Round(nom.THs*scale*10) / 10, W: math.Round(w)})
+	}
+}
+
 func wakeLatency(fw emulator.Firmware) time.Duration {
 	switch fw {
 	case emulator.Stock:
@@ -230,6 +263,7 @@ func NewDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	}
 	now := d.Fleet.Now
 	s, tierOf := DemoSite(d.Fleet, o.GPUs)
+	AddEcoProfiles(d.Fleet, s, tierOf)
 	fleet, err := EmulatedFleet(d.Fleet, s, tierOf, 3*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)

@@ -28,9 +28,13 @@ func (c *Controller) reconcile(ctx context.Context, now time.Time, obs map[strin
 		open[k] = a
 	}
 	mem := c.mem
+	var latest int64
+	if c.lastDec != nil {
+		latest = c.lastDec.ID
+	}
 	c.mu.Unlock()
 
-	steps, mem := Reconcile(ReconcileInput{Now: now, Params: c.cfg.Params, Units: c.units, Desired: desired, Obs: obs, Open: open, Mem: mem})
+	steps, mem := Reconcile(ReconcileInput{Now: now, Params: c.cfg.Params, Units: c.units, Desired: desired, Obs: obs, Open: open, Mem: mem, DecisionID: latest})
 	price, _ := prices(v)
 	var errs []error
 	var dispatch []store.Action

@@ -74,16 +74,21 @@ func (c *Controller) poll(ctx context.Context, now time.Time) map[string]Observa
 	}
 	c.mu.Unlock()
 	obs := make([]Observation, len(idx))
+	reads := make([]miner.Reading, len(idx))
+	errs := make([]error, len(idx))
 	each(len(idx), c.cfg.Concurrency, func(j int) {
 		i := idx[j]
 		rctx, cancel := context.WithTimeout(ctx, c.cfg.PollTimeout)
 		defer cancel()
-		r, err := c.cfg.Fleet[i].Miner.Read(rctx)
-		obs[j] = observe(r, err, now)
+		reads[j], errs[j] = c.cfg.Fleet[i].Miner.Read(rctx)
+		obs[j] = observe(reads[j], errs[j], now)
 	})
+	c.mu.Lock()
 	for j, i := range idx {
 		out[c.units[i].ID] = obs[j]
+		c.health.record(c.units[i].ID, reads[j], errs[j], now)
 	}
+	c.mu.Unlock()
 	if full {
 		c.mu.Lock()
 		c.lastFull = now

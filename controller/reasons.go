@@ -24,9 +24,9 @@ var (
 // ("S19 XP (braiins)").
 func tierLabel(t *site.Tier) string {
 	model := strings.TrimSpace(t.Model)
-	for _, brand := range []string{"Antminer ", "Bitmain ", "Whatsminer ", "MicroBT ", "Avalon "} {
-		if rest, ok := strings.CutPrefix(model, brand); ok && rest != "" {
-			model = rest
+	for _, brand := range []string{"antminer ", "bitmain ", "whatsminer ", "microbt ", "avalon "} {
+		if len(model) > len(brand) && strings.EqualFold(model[:len(brand)], brand) {
+			model = model[len(brand):]
 			break
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 var reasonSite = &site.Site{Tiers: []site.Tier{
 	{Name: "s19xp-braiins", Model: "Antminer S19 XP", Count: 40, Profiles: []site.Profile{{Name: "stock", THs: 140, W: 3010}}},
+	{Name: "m50s-whatsminer", Model: "WhatsMiner M50S", Count: 4, Profiles: []site.Profile{{Name: "stock", THs: 126, W: 3276}}},
 	{Name: "s21-luxos", Model: "Antminer S21", Count: 10, Profiles: []site.Profile{{Name: "stock", THs: 200, W: 3500}, {Name: "eco", THs: 180, W: 2800}}},
 }}
 
@@ -22,6 +23,8 @@ var reasonCases = []struct {
 		"S21 (luxos): expected $90.00/MWh below breakeven $135.14/MWh → 7 of 10 hashing (mostly at eco)"},
 	{dispatch.Reason{Subject: "s19xp-braiins", Code: dispatch.CodeSleep, Detail: "expected $150.00/MWh above breakeven $107.51/MWh"},
 		"S19 XP (braiins): expected $150.00/MWh above breakeven $107.51/MWh → all 40 asleep"},
+	{dispatch.Reason{Subject: "m50s-whatsminer", Code: dispatch.CodeSleep, Detail: "expected $150.00/MWh above breakeven $88.84/MWh"},
+		"M50S (whatsminer): expected $150.00/MWh above breakeven $88.84/MWh → all 4 asleep"},
 	{dispatch.Reason{Subject: "site", Code: "forecast", Detail: "expected price $22.90/MWh"}, "Forecast: expected price $22.90/MWh"},
 	{dispatch.Reason{Subject: "s21-luxos", Code: dispatch.CodeMinOn, Detail: "3 miners on for less than 30m0s"},
 		"S21 (luxos): 3 miners on for less than 30m0s (min on)"},

@@ -132,6 +132,11 @@ type ReconcileInput struct {
 	Open map[string]store.Action
 	// Mem is the reconciler memory; Reconcile returns the next one.
 	Mem Memory
+	// DecisionID is the latest decision (0: unknown). A profile set by it
+	// is news, not drift, however long ago the miner's state last changed
+	// (a profile move keeps the time of the last state change, which
+	// minimum on/off times run from).
+	DecisionID int64
 }
 
 // Reconcile is the state machine, one per target, as a pure function of
@@ -252,7 +257,7 @@ func Reconcile(in ReconcileInput) ([]Step, Memory) {
 			CreatedAt:  in.Now,
 			UpdatedAt:  in.Now,
 		}
-		if in.Now.Sub(d.UpdatedAt) > p.Cooldown {
+		if in.Now.Sub(d.UpdatedAt) > p.Cooldown && (want != CmdProfile || in.DecisionID == 0 || d.DecisionID < in.DecisionID) {
 			a.Reason = fmt.Sprintf("drift: desired %s, telemetry shows %s at %.0f W", describe(d), o.State, o.PowerW)
 		}
 		steps = append(steps, Step{Kind: StepCreate, Action: a, To: store.Pending, Reason: a.Reason})

@@ -96,6 +96,13 @@ func (c *Controller) Miners(ctx context.Context) ([]api.Miner, error) {
 		default:
 			m.Health = api.HealthOK
 		}
+		if a, ok := c.health.risk[u.ID]; ok {
+			m.Risk = apiRisk(a)
+			if a.Alarm && m.Health == api.HealthOK {
+				// A predicted failure is worth a look before it happens.
+				m.Health = api.HealthWarning
+			}
+		}
 		if o.Reachable() {
 			m.LastSeen = o.At
 		}

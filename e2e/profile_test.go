@@ -91,6 +91,9 @@ func TestLowerProfileConfirmedByTelemetry(t *testing.T) {
 			if e.DecisionID == 0 || e.PriceUSDMWh != 90 || e.ActionID == "" || !strings.Contains(e.Detail, "power target") {
 				t.Errorf("audit entry %+v lacks decision, price, action or target", e)
 			}
+			if !strings.Contains(e.Reason, "profile eco") {
+				t.Errorf("audit entry reason %q: want the decision's profile move (not a drift)", e.Reason)
+			}
 		case "confirm profile":
 			confirmed++
 		}

@@ -25,7 +25,7 @@ const stallFor = 120 * time.Second
 
 // cgRequest is one parsed cgminer API request.
 type cgRequest struct {
-	Cmds  []string // more than one for a JSON multi-command ("summary+devs")
+	Cmds  []string // more than one for a multi-command ("summary+devs"), either form
 	Param string
 	JSON  bool
 }
@@ -39,8 +39,9 @@ var (
 
 // parseCGRequest reads a request in either form cgminer accepts: plain
 // "cmd" or "cmd|param", or JSON {"command":"cmd","parameter":"param"}. A
-// trailing NUL or newline is ignored. Only the JSON form may join commands
-// with '+'.
+// trailing NUL or newline is ignored. Either form may join commands with
+// '+' (cgminer api.c looks for the join in the command whatever its form;
+// a join takes no parameter).
 func parseCGRequest(b []byte) (cgRequest, error) {
 	b = bytes.TrimRight(b, "\x00 \t\r\n")
 	b = bytes.TrimLeft(b, " \t\r\n")
@@ -50,7 +51,14 @@ func parseCGRequest(b []byte) (cgRequest, error) {
 	if b[0] != '{' {
 		s := string(b)
 		cmd, param, _ := strings.Cut(s, "|")
-		return cgRequest{Cmds: []string{strings.TrimSpace(cmd)}, Param: param}, nil
+		req := cgRequest{Param: param}
+		for _, c := range strings.Split(cmd, "+") {
+			req.Cmds = append(req.Cmds, strings.TrimSpace(c))
+		}
+		if len(req.Cmds) > 1 {
+			req.Param = ""
+		}
+		return req, nil
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(b, &obj); err != nil {
@@ -271,19 +279,32 @@ func (n *node) cgReply(raw []byte) []byte {
 			code, msg = 24, "Missing JSON 'command'"
 		}
 		w.open('{')
-		writeStatus(&w, "E", when, code, msg, d.description(n))
+		writeStatus(&w, "E", when, code, msg, statusDescription(d, n, code))
 		d.finish(&w, n)
 	case len(req.Cmds) > 1:
 		if !d.multi() {
 			w.open('{')
-			writeStatus(&w, "E", when, 14, "Invalid command", d.description(n))
+			writeStatus(&w, "E", when, 14, "Invalid command", statusDescription(d, n, 14))
 			d.finish(&w, n)
+			break
+		}
+		if w.text {
+			// cgminer's text join: each reply after a CMD=<command> record,
+			// nothing around them.
+			for _, cmd := range req.Cmds {
+				w.b = append(w.b, "CMD="...)
+				w.b = appendTextEscaped(w.b, cmd)
+				w.b = append(w.b, '|')
+				part := jw{text: true, b: w.b}
+				d.reply(&part, n, cmd, "", when)
+				w.b = part.b
+			}
 			break
 		}
 		w.open('{')
 		for _, cmd := range req.Cmds {
 			w.arr(cmd)
-			d.reply(&w, n, cmd, req.Param, when)
+			d.reply(&w, n, cmd, "", when)
 			w.close(']')
 		}
 		w.int("id", 1).close('}')
@@ -305,8 +326,23 @@ func (n *node) when() int64 {
 func writeStatus(w *jw, letter string, when int64, code int, msg, desc string) {
 	w.arr("STATUS").open('{').
 		str("STATUS", letter).int("When", when).int("Code", int64(code)).
-		str("Msg", msg).str("Description", desc).
-		close('}').close(']')
+		str("Msg", msg)
+	if desc != "" {
+		w.str("Description", desc)
+	}
+	w.close('}').close(']')
+}
+
+// statusDescription is the STATUS Description of a reply with the given
+// code. cgminer leaves it out of "Invalid command" (code 14) replies so as
+// not to name itself to random probes (api.c message()); the forks built on
+// its api.c (bmminer, LUXminer, btminer) do the same. bosminer is not
+// built on it and always names itself.
+func statusDescription(d cgDialect, n *node, code int) string {
+	if _, bos := d.(bosDialect); code == 14 && !bos {
+		return ""
+	}
+	return d.description(n)
 }
 
 // cgDialect is one firmware's cgminer-family API.
@@ -338,7 +374,7 @@ func (n *node) dialect() cgDialect {
 // errorReply writes a whole STATUS-only error reply.
 func errorReply(w *jw, d cgDialect, n *node, when int64, code int, msg string) {
 	w.open('{')
-	writeStatus(w, "E", when, code, msg, d.description(n))
+	writeStatus(w, "E", when, code, msg, statusDescription(d, n, code))
 	d.finish(w, n)
 }
 

@@ -97,7 +97,6 @@ var stockTextReplies = []struct {
 	{"devs", "STATUS=S,When=1767227400,Code=9,Msg=3 ASC(s),", "ASC=0,Name=BTM,", 4},
 	{"pools|0", "STATUS=S,When=1767227400,Code=7,Msg=3 Pool(s),", "POOL=0,", 4},
 	{"curtail|x,sleep", "STATUS=E,When=1767227400,Code=45,Msg=Access denied to 'curtail' command,", "", 1},
-	{"summary+devs", "STATUS=E,When=1767227400,Code=14,Msg=Invalid command,", "", 1},
 }
 
 // TestStockPlainTextReplies: real bmminer answers a plain-text request in
@@ -124,6 +123,17 @@ func TestStockPlainTextReplies(t *testing.T) {
 		if bytes.ContainsAny(b, "{}\"") {
 			t.Errorf("%s: JSON syntax in a text reply: %q", tc.req, b)
 		}
+	}
+	// An unknown command: cgminer's STATUS has no Description for code 14.
+	if b := string(rawCG(t, m.CGMiner, "nosuch")); b != "STATUS=E,When=1767227400,Code=14,Msg=Invalid command|\x00" {
+		t.Errorf("nosuch: %q, want cgminer's E 14 record without Description", b)
+	}
+	// A plain multi-command gets cgminer's text join: CMD=<cmd>| before each reply.
+	join := string(rawCG(t, m.CGMiner, "summary+devs"))
+	if !strings.HasPrefix(join, "CMD=summary|STATUS=S,When=1767227400,Code=11,Msg=Summary,Description=bmminer 1.0.0|SUMMARY,Elapsed=") ||
+		!strings.Contains(join, "|CMD=devs|STATUS=S,When=1767227400,Code=9,Msg=3 ASC(s),Description=bmminer 1.0.0|ASC=0,") ||
+		!strings.HasSuffix(join, "|\x00") || strings.ContainsAny(join, "{}\"") {
+		t.Errorf("summary+devs text join: %q", join)
 	}
 	// The board record of stats carries the same figures as JSON.
 	b := string(rawCG(t, m.CGMiner, "stats"))

@@ -27,7 +27,7 @@ func FuzzCGMinerRequest(f *testing.F) {
 		"profileset|abc,0,-2", "atmset|x,enabled=false", "pause", "tunerstatus",
 		`{"command":"summary","parameter":""}`, `{"command":"summary+devs+stats"}`, `{"command":"curtail","parameter":"x,wakeup,mode=safe"}`,
 		`{"command":5}`, `{"command":"a","parameter":{"x":[1,2]}}`, `{`, `}`, "", "\x00", "a|b|c", "\xff\xfe", `{"command":"\u0000"}`,
-		"profileget|99", "ledset|s,red,blink",
+		"profileget|99", "ledset|s,red,blink", "summary+devs", "summary+nosuch+pools|0", "+", "version+",
 	} {
 		f.Add([]byte(s))
 	}
@@ -58,8 +58,28 @@ func FuzzCGMinerRequest(f *testing.F) {
 	})
 }
 
-// checkText checks a cgminer text reply's grammar.
+// checkText checks a cgminer text reply's grammar; a multi-command reply
+// is a CMD=<cmd> record before each command's reply.
 func checkText(b []byte) error {
+	if bytes.HasPrefix(b, []byte("CMD=")) && bytes.HasSuffix(b, []byte("|\x00")) {
+		var part []byte
+		for i, rec := range splitUnescaped(b[:len(b)-2], '|') {
+			if bytes.HasPrefix(rec, []byte("CMD=")) && len(splitUnescaped(rec, ',')) == 1 {
+				if i > 0 {
+					if err := checkText(append(part, '|', 0)); err != nil {
+						return err
+					}
+				}
+				part = nil
+				continue
+			}
+			if part != nil {
+				part = append(part, '|')
+			}
+			part = append(part, rec...)
+		}
+		return checkText(append(part, '|', 0))
+	}
 	if !bytes.HasSuffix(b, []byte("|\x00")) {
 		return errors.New(`does not end in "|" NUL`)
 	}

@@ -176,7 +176,9 @@ func exchange(ctx context.Context, conn net.Conn, req []byte, read func(net.Conn
 		return nil, fmt.Errorf("read reply: %w", ctxErr(ctx, err))
 	}
 	if len(raw) == 0 {
-		return nil, fmt.Errorf("%w: connection closed without a reply", ErrTruncated)
+		// cgminer accepts and at once closes connections from addresses
+		// its --api-allow does not list, so say so.
+		return nil, fmt.Errorf("%w: connection closed without a reply (is this host in the miner's api-allow list?)", ErrTruncated)
 	}
 	return raw, nil
 }
@@ -288,12 +290,9 @@ func (c *CGMiner) Multi(ctx context.Context, cmds ...string) (map[string]*Respon
 	if err != nil {
 		return nil, wrap(c.Addr, op, err)
 	}
-	body, dmg, err := Decode(raw)
+	body, dmg, err := decodeMulti(raw)
 	if err != nil {
-		return nil, wrap(c.Addr, op, fmt.Errorf("%w: %v", ErrBadReply, err))
-	}
-	if !dmg.Benign() {
-		return nil, wrap(c.Addr, op, fmt.Errorf("%w: reply of %d bytes ends inside %d open objects", ErrTruncated, len(raw), dmg.OpenAtEOF))
+		return nil, wrap(c.Addr, op, err)
 	}
 	if _, hasStatus := Lookup(body, "STATUS"); hasStatus {
 		_, err := fromBody(op, body, dmg)
@@ -332,6 +331,35 @@ func (c *CGMiner) Multi(ctx context.Context, cmds ...string) (map[string]*Respon
 		out[cmd] = r
 	}
 	return out, nil
+}
+
+// decodeMulti decodes the reply to a multi-command request in any of its
+// forms: JSON (`{"summary":[{...}],"devs":[{...}],"id":1}`), cgminer's
+// text join for plain requests (`CMD=summary|STATUS=...|SUMMARY,...|CMD=devs|...`),
+// or a single STATUS reply (text or JSON) from firmware that refused it.
+func decodeMulti(raw []byte) (map[string]any, Damage, error) {
+	switch {
+	case isTextJoin(raw):
+		body, err := parseTextJoin(raw)
+		if err != nil {
+			return nil, Damage{}, fmt.Errorf("%w: %v", ErrBadReply, err)
+		}
+		return body, Damage{}, nil
+	case isTextReply(raw):
+		body, err := parseTextReply(raw)
+		if err != nil {
+			return nil, Damage{}, fmt.Errorf("%w: %v", ErrBadReply, err)
+		}
+		return body, Damage{}, nil
+	}
+	body, dmg, err := Decode(raw)
+	if err != nil {
+		return nil, dmg, fmt.Errorf("%w: %v", ErrBadReply, err)
+	}
+	if !dmg.Benign() {
+		return nil, dmg, fmt.Errorf("%w: reply of %d bytes ends inside %d open objects", ErrTruncated, len(raw), dmg.OpenAtEOF)
+	}
+	return body, dmg, nil
 }
 
 func (c *CGMiner) parallel(ctx context.Context, cmds []string) (map[string]*Response, error) {

@@ -14,7 +14,7 @@ import (
 // firmware's own sleep flag, if it gave one.
 func fromCGMiner(r *Reading, rs map[string]*Response) (sleeping bool) {
 	if s := first(rs, "summary", "SUMMARY"); s != nil {
-		r.HashrateTHs = hashTHs(s, "GHS 5s", "MHS 5s", "GHS 1m", "MHS 1m")
+		r.HashrateTHs = hashTHs(s, nowKeys(s)...)
 		r.HashrateAvgTHs = hashTHs(s, "GHS av", "MHS av")
 		if v, ok := Lookup(s, "Elapsed"); ok {
 			if e, ok := Int(v); ok && e > 0 {
@@ -114,6 +114,44 @@ func first(rs map[string]*Response, cmd, section string) map[string]any {
 		return x.First(section)
 	}
 	return nil
+}
+
+// nowKeys lists the keys of m that hold the current hashrate, best first:
+// cgminer names its rolling average after its log interval ("MHS 5s" by
+// default, "MHS 10s" under --log 10; api.c builds the key with
+// "MHS %ds"), so any "MHS <n>s" or "GHS <n>s" key counts, shortest
+// interval first, then the one-minute average.
+func nowKeys(m map[string]any) []string {
+	keys := []string{"GHS 5s", "MHS 5s"}
+	type rolling struct {
+		key  string
+		secs int
+	}
+	var rs []rolling
+	for k := range m {
+		if len(k) < 6 || k[len(k)-1] != 's' {
+			continue
+		}
+		u := strings.ToUpper(k[:4])
+		if u != "GHS " && u != "MHS " {
+			continue
+		}
+		n, err := strconv.Atoi(k[4 : len(k)-1])
+		if err != nil || n <= 0 || n == 5 {
+			continue
+		}
+		rs = append(rs, rolling{k, n})
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].secs != rs[j].secs {
+			return rs[i].secs < rs[j].secs
+		}
+		return rs[i].key < rs[j].key
+	})
+	for _, r := range rs {
+		keys = append(keys, r.key)
+	}
+	return append(keys, "GHS 1m", "MHS 1m")
 }
 
 // hashTHs reads the first present hashrate key and converts it to TH/s.
@@ -280,20 +318,14 @@ func statsInto(r *Reading, elems []map[string]any) (sleeping bool) {
 		r.PowerW = w
 	}
 
-	// Fans: fan1..fanN, on S19-era firmware numbered from fan5 with
-	// zero placeholders before them. Keep fan_num of them, dropping leading
-	// placeholders, but keep a real fan that reads 0 (stopped).
+	// Fans: fan1..fanN with fan_num of them real. Firmware pads the list
+	// with zero placeholders: S19-era bmminer numbers from fan5, S9 reports
+	// fan3 and fan6 of fan1..fan8, cgminer's bitmain driver lists fan1..fan16.
+	// Keep fan_num of them, dropping zero placeholders (from the front, then
+	// the back, then between), but keep a real fan that reads 0 (stopped).
 	ix := indexNumbered(board)
-	fans := ix["fan"]
-	keys := sortedKeys(fans)
-	n := int(intOf(board, "fan_num"))
-	for len(keys) > n && n > 0 {
-		if f, _ := Float(fans[keys[0]]); f != 0 {
-			break
-		}
-		keys = keys[1:]
-	}
-	if len(keys) > 0 {
+	if keys := fanKeys(ix["fan"], int(intOf(board, "fan_num"))); len(keys) > 0 {
+		fans := ix["fan"]
 		r.FansRPM = r.FansRPM[:0]
 		for _, k := range keys {
 			f, _ := Float(fans[k])
@@ -371,6 +403,31 @@ func statsInto(r *Reading, elems []map[string]any) (sleeping bool) {
 	return sleeping
 }
 
+// fanKeys picks the fan numbers to report: all of them when fan_num (n) is
+// absent or covers them, else n of them, dropping zero-reading slots first
+// from the front, then from the back, then from between.
+func fanKeys(fans map[int]any, n int) []int {
+	keys := sortedKeys(fans)
+	if n <= 0 || len(keys) <= n {
+		return keys
+	}
+	zero := func(k int) bool { f, _ := Float(fans[k]); return f == 0 }
+	for len(keys) > n && zero(keys[0]) {
+		keys = keys[1:]
+	}
+	for len(keys) > n && zero(keys[len(keys)-1]) {
+		keys = keys[:len(keys)-1]
+	}
+	for i := 0; i < len(keys) && len(keys) > n; {
+		if zero(keys[i]) {
+			keys = append(keys[:i:i], keys[i+1:]...)
+			continue
+		}
+		i++
+	}
+	return keys
+}
+
 // isPlaceholder spots the all-zero chain slots older firmware lists for
 // connectors with no board (S9: chains 1–5 empty, 6–8 real).
 func isPlaceholder(b Board) bool {
@@ -413,7 +470,7 @@ func devsInto(r *Reading, devs []map[string]any) {
 				b.Index = int(n)
 			}
 		}
-		b.HashrateTHs = hashTHs(d, "MHS 5s", "GHS 5s", "MHS av", "GHS av")
+		b.HashrateTHs = hashTHs(d, append(nowKeys(d), "MHS av", "GHS av")...)
 		b.HWErrors = intOf(d, "Hardware Errors")
 		if t := floatOf(d, "Temperature", "Chip Temp"); t > 0 {
 			b.ChipTempsC = []float64{t}

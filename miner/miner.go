@@ -5,6 +5,7 @@ package miner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -252,11 +253,22 @@ func (b *base) unsupported(op string) error {
 	return &Error{Addr: b.t.Host, Op: op, Err: fmt.Errorf("%w (%s)", ErrUnsupported, b.d)}
 }
 
+// codeNoDevices is cgminer's STATUS code for devs with no device attached.
+const codeNoDevices = 10
+
 // genericCG is any other cgminer-API miner: readable, not controllable.
 type genericCG struct{ *base }
 
+// Read polls summary, devs and stats. Stock cgminer's stats hold only
+// driver and pool counters, so per-device hashrate and temperature come
+// from devs. cgminer answers devs with STATUS E code 10 ("No ASCs") when no
+// device is attached; the reading is then taken without it.
 func (g *genericCG) Read(ctx context.Context) (Reading, error) {
-	r, sleep, err := g.readCG(ctx, "summary", "stats")
+	r, sleep, err := g.readCG(ctx, "summary", "devs", "stats")
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Code == codeNoDevices {
+		r, sleep, err = g.readCG(ctx, "summary", "stats")
+	}
 	if err != nil {
 		return r, err
 	}

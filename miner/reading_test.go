@@ -223,7 +223,8 @@ func TestQuantity(t *testing.T) {
 // never panics, whichever section the bytes land in.
 func FuzzReading(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.json")
-	for _, p := range files {
+	texts, _ := filepath.Glob("testdata/*.txt") // cgminer text replies, single and joined
+	for _, p := range append(files, texts...) {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}
@@ -232,6 +233,8 @@ func FuzzReading(f *testing.F) {
 		_, _ = parseWhatsminer(in)
 		_, _ = parseTextReply(in)
 		_, _ = parseReply("summary", in)
+		_, _ = parseTextJoin(in)
+		_, _, _ = decodeMulti(in)
 		body, dmg, err := Decode(in)
 		if err != nil {
 			return

@@ -3,6 +3,7 @@ package miner
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -41,6 +42,9 @@ func parseTextReply(raw []byte) (map[string]any, error) {
 			if j == 0 {
 				switch {
 				case i == 0:
+					if k != "STATUS" || !hasEq {
+						return nil, errors.New("text reply does not start with STATUS")
+					}
 					section = "STATUS"
 				case !hasEq:
 					section = k
@@ -115,4 +119,58 @@ func unescape(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// isTextJoin reports whether raw is cgminer's text reply to a plain
+// multi-command request (`summary+devs`): each command's reply preceded by
+// a `CMD=name|` record.
+func isTextJoin(raw []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte("CMD="))
+}
+
+// parseTextJoin turns a text multi-command reply into the JSON join's
+// shape, {"summary":[{STATUS...,SUMMARY...}],"devs":[{...}]}, so one code
+// path reads both.
+func parseTextJoin(raw []byte) (map[string]any, error) {
+	s := strings.TrimLeft(strings.TrimRight(string(raw), "\x00 \t\r\n"), " \t\r\n")
+	out := map[string]any{}
+	cmd := ""
+	var part []string
+	flush := func() error {
+		if cmd == "" {
+			return nil
+		}
+		if len(part) == 0 {
+			return fmt.Errorf("text reply has no records for %q", cmd)
+		}
+		body, err := parseTextReply([]byte(strings.Join(part, "|")))
+		if err != nil {
+			return fmt.Errorf("%s: %w", cmd, err)
+		}
+		out[cmd] = []any{body}
+		return nil
+	}
+	for _, rec := range splitEscaped(s, '|') {
+		if k, v, ok := cutEscaped(rec); ok && k == "CMD" && len(splitEscaped(rec, ',')) == 1 {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			if v == "" {
+				return nil, errors.New("text reply has an empty CMD record")
+			}
+			cmd, part = v, nil
+			continue
+		}
+		if cmd == "" {
+			return nil, errors.New("text multi-command reply does not start with CMD=")
+		}
+		part = append(part, rec)
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, errors.New("text multi-command reply is empty")
+	}
+	return out, nil
 }

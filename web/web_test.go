@@ -83,7 +83,17 @@ func TestStaticFiles(t *testing.T) {
 // JOULE_SCREENSHOT=/path.png to keep a screenshot.
 func TestDashboardRenders(t *testing.T) {
 	chromium := testenv.Tool(t, "chromium", "chromium-browser")
-	srv := site(t)
+	// The controller's clock runs apart from the browser's (the demo replays
+	// a market scenario in simulated time): the status line must show it.
+	simNow := time.Date(2025, 7, 14, 20, 3, 7, 0, time.UTC)
+	srv := site(t, func(ex *apitest.Example) {
+		inner := ex.Site.SnapshotFunc
+		ex.Site.SnapshotFunc = func(c context.Context) (api.Snapshot, error) {
+			s, err := inner(c)
+			s.Time = simNow
+			return s, err
+		}
+	})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Flag("headless", true),
@@ -133,6 +143,9 @@ func TestDashboardRenders(t *testing.T) {
 		Cap       string `json:"cap"`
 		Updated   string `json:"updated"`
 		Price     string `json:"price"`
+		Health    string `json:"health"`
+		HealthTip string `json:"healthTip"`
+		Alarm     int    `json:"alarm"`
 	}
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[result](`({
 		series: document.querySelectorAll("#power-chart path.series").length,
@@ -142,6 +155,9 @@ func TestDashboardRenders(t *testing.T) {
 		cap: (document.querySelector("#power-chart path.cap") || {getAttribute: () => ""}).getAttribute("d"),
 		updated: document.getElementById("updated").textContent,
 		price: document.getElementById("k-price").textContent,
+		health: document.querySelectorAll("#fleet tbody tr")[3].querySelector("td.health-cell").textContent,
+		healthTip: document.querySelectorAll("#fleet tbody tr")[3].querySelector("td.health-cell").getAttribute("title"),
+		alarm: document.querySelectorAll("#fleet td.health-cell .risk.alarm").length,
 	})`))
 	if err != nil {
 		t.Fatal(err)
@@ -153,8 +169,11 @@ func TestDashboardRenders(t *testing.T) {
 	if got.Fleet != 20 || got.Decisions == 0 {
 		t.Errorf("fleet rows = %d (want 20), decisions = %d", got.Fleet, got.Decisions)
 	}
-	if !strings.HasPrefix(got.Updated, "updated") || got.Price != "87.40" {
-		t.Errorf("status line %q, price %q; want an update time and 87.40", got.Updated, got.Price)
+	if got.Updated != "updated 20:03:07 UTC" || got.Price != "87.40" {
+		t.Errorf("status line %q, price %q; want \"updated 20:03:07 UTC\" (the controller's clock) and 87.40", got.Updated, got.Price)
+	}
+	if got.Health != "warning fan wear 87% · ~5 h" || !strings.Contains(got.HealthTip, "fan 2 runs 10.9 % below") || got.Alarm != 1 {
+		t.Errorf("health cell %q (tooltip %q), %d alarms; want the fan-wear risk with its reason, one alarm", got.Health, got.HealthTip, got.Alarm)
 	}
 	if p := os.Getenv("JOULE_SCREENSHOT"); p != "" {
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

@@ -156,6 +156,9 @@ func NewExample(now time.Time) *Example {
 		}
 	}
 	miners[3].Health, miners[3].Errors = api.HealthWarning, []string{"fan 2 at 0 RPM"}
+	miners[3].Risk = &api.Risk{Score: 0.87, Alarm: true, Kind: "fan_wear", TTFHours: 4.9,
+		Reason: "fan_wear 0.87: fan 2 runs 10.9 % below the other fans at the same command"}
+	miners[4].Risk = &api.Risk{Score: 0.04, Kind: "none"}
 	miners[9].Health, miners[9].State, miners[9].HashrateTHs, miners[9].PowerW = api.HealthOffline, "offline", 0, 0
 	power := api.Power{MiningMW: 61.8, AIMW: 4.6, GridMW: 0, CurtailedMW: 28.1}
 	snap := api.Snapshot{Time: now, Site: "Reference 100 MW", Policy: "joule", Mode: "auto", CapMW: 100, Power: power,

@@ -95,3 +95,45 @@ func TestPlainTextRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainMultiCommand: a plain `summary+stats+pools` gets cgminer's text
+// join from stock bmminer (CMD=summary|STATUS=...|...), JSON joins from
+// LUXminer, and E 14 from bosminer and btminer, which the client answers
+// with parallel single requests. Every form must read to the same figures
+// as the JSON multi-command.
+func TestPlainMultiCommand(t *testing.T) {
+	f := startFleet(t, emulator.Config{Count: 4, Mix: allDialects, Seed: 13, Net: testNet(159)})
+	f.Advance(30 * time.Minute)
+	ctx := context.Background()
+	for _, mi := range f.Miners() {
+		t.Run(mi.Firmware.String(), func(t *testing.T) {
+			cmds := []string{"summary", "pools"}
+			if mi.Firmware == emulator.Stock || mi.Firmware == emulator.LuxOS {
+				cmds = append(cmds, "stats")
+			}
+			text := &miner.CGMiner{Addr: mi.CGMiner.String(), Plain: true, Timeout: 2 * time.Second}
+			js := &miner.CGMiner{Addr: mi.CGMiner.String(), Timeout: 2 * time.Second}
+			rt, err := text.Multi(ctx, cmds...)
+			if err != nil {
+				t.Fatalf("plain %v: %v", cmds, err)
+			}
+			rj, err := js.Multi(ctx, cmds...)
+			if err != nil {
+				t.Fatalf("JSON %v: %v", cmds, err)
+			}
+			for _, cmd := range cmds {
+				if rt[cmd] == nil || rt[cmd].Status.Code != rj[cmd].Status.Code {
+					t.Fatalf("%s: plain %+v, JSON %+v", cmd, rt[cmd], rj[cmd])
+				}
+			}
+			at, _ := miner.String(rt["summary"].First("SUMMARY")["Elapsed"])
+			aj, _ := miner.String(rj["summary"].First("SUMMARY")["Elapsed"])
+			if at == "" || at != aj {
+				t.Errorf("summary Elapsed: plain %q, JSON %q", at, aj)
+			}
+			if n, m := len(rt["pools"].Section("POOLS")), len(rj["pools"].Section("POOLS")); n == 0 || n != m {
+				t.Errorf("pools: plain %d, JSON %d", n, m)
+			}
+		})
+	}
+}

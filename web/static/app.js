@@ -194,11 +194,25 @@ function drawStatus(s) {
   document.getElementById("alerts").replaceChildren(...(s.alerts || []).map((a) => el("li", { class: a.severity }, a.severity + ": " + a.message)));
 }
 
+// healthCell shows the observed health and, when the failure predictor has
+// an assessment, its risk and kind with the reason as a tooltip.
+function healthCell(m) {
+  const r = m.risk;
+  const tip = [(m.errors || []).join("; "), r && r.reason ? r.reason : ""].filter(Boolean).join(" · ");
+  const kids = [el("span", { class: "health " + m.health }, m.health)];
+  if (r) {
+    const label = r.kind && r.kind !== "none" ? r.kind.replace(/_/g, " ") + " " + Math.round(r.score * 100) + "%" : "risk " + Math.round(r.score * 100) + "%";
+    kids.push(" ", el("span", { class: "risk" + (r.alarm ? " alarm" : ""), "data-kind": r.kind || "none" },
+      label + (r.ttf_h ? " · ~" + fmt(r.ttf_h, 0) + " h" : "")));
+  }
+  return el("td", { class: "health-cell", title: tip }, ...kids);
+}
+
 function drawFleet(resp) {
   const tbody = document.querySelector("#fleet tbody");
   tbody.replaceChildren(...resp.miners.map((m) => el("tr", m.pending ? { class: "pending", title: "in flight: " + m.pending } : {},
     el("td", {}, m.id), el("td", {}, m.model), el("td", { class: "muted" }, m.firmware), el("td", {}, m.state), el("td", { class: "muted" }, m.desired),
-    el("td", {}, el("span", { class: "health " + m.health, title: (m.errors || []).join("; ") }, m.health)),
+    healthCell(m),
     el("td", { class: "num" }, fmt(m.hashrate_ths, 1)), el("td", { class: "num" }, fmt(m.power_w, 0)), el("td", { class: "num" }, fmt(m.chip_c, 0)))));
   setText("fleet-summary", resp.count + " miners · " + Object.entries(resp.health).sort().map(([k, v]) => v + " " + k).join(" · "));
 }
@@ -228,7 +242,9 @@ async function refresh() {
     drawDecisions(decisions);
     drawPower(power.series);
     drawPrice(price.series);
-    setText("updated", "updated " + new Date().toLocaleTimeString());
+    // The controller's clock, not the browser's: the demo replays a market
+    // scenario in simulated time, and the charts are drawn on that clock.
+    setText("updated", "updated " + new Date(status.time).toLocaleTimeString("en-GB", { timeZone: "UTC" }) + " UTC");
   } catch (e) {
     if (e instanceof AuthError) {
       document.getElementById("login").hidden = false;
