@@ -162,7 +162,10 @@ type Miner struct {
 	Tier     string `json:"tier,omitempty"`
 	State    string `json:"state"`   // observed
 	Desired  string `json:"desired"` // what the controller wants
-	Health   string `json:"health"`
+	// Profile is the power profile the controller pins the miner to
+	// (empty: whatever it runs at, normally its nominal profile).
+	Profile string `json:"profile,omitempty"`
+	Health  string `json:"health"`
 	// Risk is the failure predictor's assessment from recent telemetry
 	// (package health); nil when it has too little history.
 	Risk        *Risk     `json:"risk,omitempty"`

@@ -58,6 +58,9 @@ type GPUConfig struct {
 	Kind    string   `yaml:"kind"` // dcgm or smi
 	URL     string   `yaml:"url"`
 	Command []string `yaml:"command"`
+	// BatchURL, when set, is where the decision's batch GPUs are claimed
+	// (an endpoint speaking gpu.BatchClient's protocol); at most one.
+	BatchURL string `yaml:"batch_url"`
 }
 
 // FeedsConfig are the live inputs and the fail-safe.
@@ -127,6 +130,10 @@ type ControlConfig struct {
 	FullPollEvery  time.Duration `yaml:"full_poll_every"`
 	PollTimeout    time.Duration `yaml:"poll_timeout"`
 	Concurrency    int           `yaml:"concurrency"`
+	// ProfileTolerance (a fraction) and ProfileTimeout confirm profile
+	// moves; see Params.
+	ProfileTolerance float64       `yaml:"profile_tolerance"`
+	ProfileTimeout   time.Duration `yaml:"profile_timeout"`
 }
 
 // MQTTConfig connects the grid-event bridge to a broker.
@@ -198,6 +205,7 @@ func ParseServeConfig(name string, data []byte, getenv func(string) string) (*Se
 			add(p+".password_env", "environment variable %s is empty", g.PasswordEnv)
 		}
 	}
+	batchURLs := 0
 	for i, g := range c.GPUs {
 		p := fmt.Sprintf("gpus[%d]", i)
 		switch g.Kind {
@@ -211,6 +219,15 @@ func ParseServeConfig(name string, data []byte, getenv func(string) string) (*Se
 		}
 		if g.Name == "" {
 			add(p+".name", "is required")
+		}
+		if g.BatchURL != "" {
+			if !strings.HasPrefix(g.BatchURL, "http://") && !strings.HasPrefix(g.BatchURL, "https://") {
+				add(p+".batch_url", "want an http(s) URL of a batch endpoint, got %q", g.BatchURL)
+			}
+			batchURLs++
+			if batchURLs > 1 {
+				add(p+".batch_url", "only one GPU source may take batch claims")
+			}
 		}
 	}
 	checkFeed := func(path string, f FeedConfig, kinds ...string) {
@@ -290,10 +307,13 @@ func ParseServeConfig(name string, data []byte, getenv func(string) string) (*Se
 		v time.Duration
 	}{{"interval", cc.Interval}, {"step", cc.Step}, {"stagger", cc.Stagger}, {"cooldown", cc.Cooldown}, {"sleep_timeout", cc.SleepTimeout},
 		{"wake_timeout", cc.WakeTimeout}, {"grid_hold", cc.GridHold}, {"telemetry_every", cc.TelemetryEvery}, {"full_poll_every", cc.FullPollEvery},
-		{"poll_timeout", cc.PollTimeout}} {
+		{"poll_timeout", cc.PollTimeout}, {"profile_timeout", cc.ProfileTimeout}} {
 		if d.v < 0 {
 			add("controller."+d.k, "must not be negative, got %s", d.v)
 		}
+	}
+	if cc.ProfileTolerance < 0 || cc.ProfileTolerance >= 1 {
+		add("controller.profile_tolerance", "want a fraction 0 ≤ x < 1 (0: default 0.05), got %v", cc.ProfileTolerance)
 	}
 	if cc.Step > 0 && (time.Hour%cc.Step != 0 && cc.Step%time.Hour != 0) {
 		add("controller.step", "must divide an hour (5m, 15m ...), got %s", cc.Step)

@@ -58,6 +58,8 @@ func TestServeConfigErrors(t *testing.T) {
 		{"bad tier", "  - tier: a\n", "  - tier: b\n", "serve.yaml:10: miners[0].tier"},
 		{"bad firmware", "firmware: luxos", "firmware: cgminer9", "serve.yaml:11: miners[0].firmware"},
 		{"bad ip", "ips: 127.0.0.1", "ips: 127.0.0.300", "serve.yaml:10: miners[0]"},
+		{"bad batch url", "feeds:\n", "gpus:\n  - {name: g, kind: dcgm, url: http://127.0.0.1:9400/metrics, batch_url: ftp://x}\nfeeds:\n", "gpus[0].batch_url"},
+		{"bad profile tolerance", "api:\n", "controller:\n  profile_tolerance: 1.5\napi:\n", "controller.profile_tolerance"},
 		{"site problem", "interconnect_mw: 1", "interconnect_mw: -1", "serve.yaml:3: site.interconnect_mw"},
 		{"bad feed kind", "{kind: manual, value: 30}", "{kind: psychic}", "serve.yaml:14: feeds.price.kind"},
 		{"constant without value", "{kind: constant, value: 0.05}", "{kind: constant}", "serve.yaml:15: feeds.hashprice.value"},

@@ -115,7 +115,7 @@ func (c *Controller) decide(ctx context.Context, now time.Time, v feed.Verdict, 
 	batchTarget := -1 // keep the claim as it is
 	rules := make([]TierRule, len(s.Tiers))
 	for i, t := range s.Tiers {
-		rules[i] = TierRule{Name: t.Name, MinOn: t.MinOn, MinOff: t.MinOff, OnFraction: 1}
+		rules[i] = TierRule{Name: tierLabel(&s.Tiers[i]), MinOn: t.MinOn, MinOff: t.MinOff, OnFraction: 1}
 	}
 	mw := map[string]float64{}
 	anc := 0.0

@@ -217,11 +217,11 @@ func assignTier(in AssignInput, rule TierRule, idx []int, want, why []string) st
 				heldN++
 				continue
 			}
-			want[i], why[i] = WantSleeping, fmt.Sprintf("tier %s: %d of %d on; least efficient sleep first (%.1f J/TH)", rule.Name, target, len(avail), eff(i))
+			want[i], why[i] = WantSleeping, fmt.Sprintf("%s: %d of %d on; least efficient sleep first (%.1f J/TH)", rule.Name, target, len(avail), eff(i))
 			n--
 		}
 		if heldN > 0 && n > 0 {
-			return fmt.Sprintf("tier %s: %d miners held on by min_on %s", rule.Name, n, rule.MinOn)
+			return fmt.Sprintf("%s: %d miners held on by min_on %s", rule.Name, n, rule.MinOn)
 		}
 	case len(on) < target:
 		sort.SliceStable(off, func(a, b int) bool {
@@ -240,11 +240,11 @@ func assignTier(in AssignInput, rule TierRule, idx []int, want, why []string) st
 				heldN++
 				continue
 			}
-			want[i], why[i] = WantHashing, fmt.Sprintf("tier %s: %d of %d on; most efficient wake first (%.1f J/TH)", rule.Name, target, len(avail), eff(i))
+			want[i], why[i] = WantHashing, fmt.Sprintf("%s: %d of %d on; most efficient wake first (%.1f J/TH)", rule.Name, target, len(avail), eff(i))
 			n--
 		}
 		if heldN > 0 && n > 0 {
-			return fmt.Sprintf("tier %s: %d miners held asleep by min_off %s", rule.Name, n, rule.MinOff)
+			return fmt.Sprintf("%s: %d miners held asleep by min_off %s", rule.Name, n, rule.MinOff)
 		}
 	}
 	return ""
@@ -304,7 +304,7 @@ func assignProfiles(in AssignInput, rule TierRule, idx []int, want, why, prof []
 			}
 			prof[i] = p.Name
 			if why[i] == "" {
-				why[i] = fmt.Sprintf("tier %s: profile %s (%.0f W, %.0f TH/s)", rule.Name, p.Name, p.W, p.THs)
+				why[i] = fmt.Sprintf("%s: profile %s (%.0f W, %.0f TH/s)", rule.Name, p.Name, p.W, p.THs)
 			}
 			moved++
 			break
@@ -313,7 +313,7 @@ func assignProfiles(in AssignInput, rule TierRule, idx []int, want, why, prof []
 	if moved == 0 {
 		return ""
 	}
-	return fmt.Sprintf("tier %s: %d miners change profile", rule.Name, moved)
+	return fmt.Sprintf("%s: %d miners change profile", rule.Name, moved)
 }
 
 // shareOut splits n places over shares by largest remainder.

@@ -30,7 +30,8 @@ type healthBook struct {
 
 // record adds a poll result to a miner's history (c.mu held). Samples are
 // dated by the controller's clock, as observations are.
-func (b *healthBook) record(id string, r miner.Reading, err error, now time.Time) {
+func (b *healthBook) record(u Unit, profile string, r miner.Reading, err error, now time.Time) {
+	id := u.ID
 	if b.hist == nil {
 		b.hist, b.last, b.risk = map[string]*health.History{}, map[string]time.Time{}, map[string]health.Assessment{}
 	}
@@ -47,8 +48,33 @@ func (b *healthBook) record(id string, r miner.Reading, err error, now time.Time
 	if err == nil {
 		s = health.FromReading(r)
 		s.At = now
+		atProfile(&s, u, profile)
 	}
 	h.Add(s)
+}
+
+// atProfile rescales the firmware's ideal hashrate to the pinned profile.
+// Some firmware (Whatsminer) keeps reporting the nominal ideal under a
+// power limit, so a miner the controller slowed down on purpose would look
+// like one losing chips (hashrate 87 % of ideal). Firmware whose ideal
+// already follows the target (Braiins OS+) is left alone.
+func atProfile(s *health.Sample, u Unit, profile string) {
+	k := u.profileIndex(profile)
+	if profile == "" || k == 0 || len(u.Profiles) == 0 || u.Profiles[0].THs <= 0 {
+		return
+	}
+	want := u.Profiles[k].THs / u.Profiles[0].THs * u.NominalTHs
+	if u.NominalTHs <= 0 {
+		want = u.Profiles[k].THs
+	}
+	if !(s.IdealTHs > 1.03*want) {
+		return
+	}
+	f := want / s.IdealTHs
+	s.IdealTHs = want
+	for i := range s.Boards {
+		s.Boards[i].IdealTHs *= f
+	}
 }
 
 // assess rates every miner with history when due. The histories are read

@@ -86,7 +86,8 @@ func (c *Controller) poll(ctx context.Context, now time.Time) map[string]Observa
 	c.mu.Lock()
 	for j, i := range idx {
 		out[c.units[i].ID] = obs[j]
-		c.health.record(c.units[i].ID, reads[j], errs[j], now)
+		u := c.units[i]
+		c.health.record(u, c.desired[u.ID].Profile, reads[j], errs[j], now)
 	}
 	c.mu.Unlock()
 	if full {

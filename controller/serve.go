@@ -81,7 +81,11 @@ func NewServer(ctx context.Context, cfg *ServeConfig, getenv func(string) string
 		return nil, err
 	}
 	var gpus []gpu.Source
+	var batch BatchPool
 	for _, g := range cfg.GPUs {
+		if g.BatchURL != "" {
+			batch = gpu.BatchClient{URL: g.BatchURL}
+		}
 		switch g.Kind {
 		case "dcgm":
 			gpus = append(gpus, gpu.DCGM{Label: g.Name, URL: g.URL})
@@ -91,8 +95,9 @@ func NewServer(ctx context.Context, cfg *ServeConfig, getenv func(string) string
 	}
 	cc := cfg.Controller
 	params := Params{BatchSize: cc.BatchSize, Stagger: cc.Stagger, Cooldown: cc.Cooldown, SleepTimeout: cc.SleepTimeout,
-		WakeTimeout: cc.WakeTimeout, MaxAttempts: cc.MaxAttempts, RampWPerMin: cc.RampMWPerMin * 1e6}
-	s.Controller, err = New(ctx, Config{Site: &cfg.Site, Fleet: fleet, GPUs: gpus, Feeds: feeds, ManualPrice: manualP, ManualHashprice: manualH,
+		WakeTimeout: cc.WakeTimeout, MaxAttempts: cc.MaxAttempts, RampWPerMin: cc.RampMWPerMin * 1e6,
+		ProfileTolerance: cc.ProfileTolerance, ProfileTimeout: cc.ProfileTimeout}
+	s.Controller, err = New(ctx, Config{Site: &cfg.Site, Fleet: fleet, GPUs: gpus, Batch: batch, Feeds: feeds, ManualPrice: manualP, ManualHashprice: manualH,
 		Store: st, Interval: cc.Interval, Step: cc.Step, Params: params, GridHold: cc.GridHold, TelemetryEvery: cc.TelemetryEvery, FullPollEvery: cc.FullPollEvery,
 		PollTimeout: cc.PollTimeout, Concurrency: cc.Concurrency, FeedPollEvery: cfg.Feeds.Price.PollEvery, Logger: log})
 	if err != nil {

@@ -81,7 +81,7 @@ func (c *Controller) Miners(ctx context.Context) ([]api.Miner, error) {
 	for _, u := range c.units {
 		o := c.obs[u.ID]
 		m := api.Miner{ID: u.ID, Address: u.Address, Model: u.Model, Firmware: u.Firmware, Tier: c.cfg.Site.Tiers[u.Tier].Name,
-			State: orDash(o.State), Desired: c.desired[u.ID].State, HashrateTHs: round2(o.HashrateTHs), PowerW: math.Round(o.PowerW),
+			State: orDash(o.State), Desired: c.desired[u.ID].State, Profile: c.desired[u.ID].Profile, HashrateTHs: round2(o.HashrateTHs), PowerW: math.Round(o.PowerW),
 			ChipC: math.Round(o.ChipC*10) / 10, Errors: o.Errors}
 		if a, ok := c.open[u.ID]; ok {
 			m.Pending = a.ID

@@ -69,7 +69,7 @@ type opts struct {
 	failsafe feed.Mode
 	postgres bool
 	// tune, when set, edits the site model before the controller starts.
-	tune func(*site.Site)
+	tune func(f *emulator.Fleet, s *site.Site, tierOf []int)
 	// gpus, when positive, adds an in-process emulated GPU pool of that
 	// size with a constant inference demand of gpuDemand (a fraction).
 	gpus      int
@@ -113,7 +113,7 @@ func newHarness(t *testing.T, o opts) *harness {
 		s.Tiers[i].MinOn, s.Tiers[i].MinOff = 0, 0
 	}
 	if o.tune != nil {
-		o.tune(s)
+		o.tune(f, s, tierOf)
 	}
 	h.site = s
 	now := f.Now()

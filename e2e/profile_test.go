@@ -12,17 +12,13 @@ import (
 	"github.com/jouleworks/joule/store"
 )
 
-// withEco gives every tier a second, more efficient profile at 80 % of
-// nominal power and 90 % of its hashrate (an underclock). At hashprice
-// $0.05/TH/day the eco profile breaks even at about $110/MWh (S19 XP) and
-// $135 (S21), the last 20 % of power only below about $48 and $60: a
-// $90 price runs every miner at eco.
-func withEco(s *site.Site) {
-	for i := range s.Tiers {
-		n := s.Tiers[i].Profiles[0]
-		s.Tiers[i].Profiles = append(s.Tiers[i].Profiles, site.Profile{Name: "eco", THs: 0.9 * n.THs, W: math.Round(0.8 * n.W)})
-	}
-}
+// withEco gives every tier on firmware with power targets the demo's
+// "eco" profile: 80 % of the emulated miner's steady power, at the
+// hashrate its tuner reaches there (about 87 %). At hashprice
+// $0.05/TH/day eco breaks even at about $109/MWh (S19 XP) and $132 (S21),
+// the last 20 % of power only below about $62 and $76: a $90 price runs
+// every miner at eco.
+var withEco = controller.AddEcoProfiles
 
 func TestLowerProfileConfirmedByTelemetry(t *testing.T) {
 	h := newHarness(t, opts{mix: "s19xp:braiins=4,s21:luxos=4", tune: withEco,
@@ -109,5 +105,30 @@ func TestLowerProfileConfirmedByTelemetry(t *testing.T) {
 	}
 	if math.Abs(snap.Power.MiningMW-wantMW) > 0.05*wantMW {
 		t.Errorf("mining %.4f MW, want %.4f MW (every miner at eco) ± 5 %%", snap.Power.MiningMW, wantMW)
+	}
+}
+
+// A miner slowed to eco on purpose is not a failing one: Whatsminer keeps
+// reporting its nominal ideal hashrate under a power limit, which the
+// controller rescales to the profile before the failure predictor sees it.
+func TestEcoProfileIsNotAChipDrop(t *testing.T) {
+	h := newHarness(t, opts{mix: "m50s:whatsminer=2,s19xp:braiins=2,s21:luxos=2", tune: withEco, params: controller.Params{BatchSize: 8}})
+	h.tick()
+	for range 30 {
+		h.step(time.Minute)
+	}
+	h.setPrice(80) // eco pays for all three: M50S eco breaks even at about $88/MWh
+	for range 60 {
+		h.step(time.Minute)
+	}
+	var resp struct{ Miners []api.Miner }
+	h.do("GET", "/api/v1/miners", viewerTok, "", &resp)
+	for _, m := range resp.Miners {
+		if m.Profile != "eco" || m.Risk == nil {
+			t.Fatalf("%s: profile %q, risk %v; want eco with an assessment", m.ID, m.Profile, m.Risk)
+		}
+		if m.Risk.Alarm || m.Health != api.HealthOK {
+			t.Errorf("%s (%s at eco for 1 h): health %s, risk %+v; want ok", m.ID, m.Model, m.Health, *m.Risk)
+		}
 	}
 }

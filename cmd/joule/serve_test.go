@@ -254,6 +254,13 @@ func TestRunDemo(t *testing.T) {
 		chromedp.WithPollingTimeout(45*time.Second))); err != nil {
 		t.Fatalf("dashboard did not render the power chart and fleet table: %v", err)
 	}
+	// Every fleet row's Health cell carries the failure predictor's risk,
+	// with its reasoning as the tooltip.
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](`document.querySelectorAll("#fleet td.health-cell .risk").length >= 100 &&
+		(document.querySelector("#fleet td.health-cell").getAttribute("title") || "").length > 0`,
+		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("dashboard fleet table shows no health risk: %v", err)
+	}
 	cancel()
 	select {
 	case err := <-done:

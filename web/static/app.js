@@ -211,7 +211,7 @@ function healthCell(m) {
 function drawFleet(resp) {
   const tbody = document.querySelector("#fleet tbody");
   tbody.replaceChildren(...resp.miners.map((m) => el("tr", m.pending ? { class: "pending", title: "in flight: " + m.pending } : {},
-    el("td", {}, m.id), el("td", {}, m.model), el("td", { class: "muted" }, m.firmware), el("td", {}, m.state), el("td", { class: "muted" }, m.desired),
+    el("td", {}, m.id), el("td", {}, m.model), el("td", { class: "muted" }, m.firmware), el("td", {}, m.state), el("td", { class: "muted" }, m.desired + (m.profile && m.desired === "hashing" ? " · " + m.profile : "")),
     healthCell(m),
     el("td", { class: "num" }, fmt(m.hashrate_ths, 1)), el("td", { class: "num" }, fmt(m.power_w, 0)), el("td", { class: "num" }, fmt(m.chip_c, 0)))));
   setText("fleet-summary", resp.count + " miners · " + Object.entries(resp.health).sort().map(([k, v]) => v + " " + k).join(" · "));
