@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -170,15 +169,17 @@ func ParseServeConfig(name string, data []byte, getenv func(string) string) (*Se
 		if errors.Is(err, io.EOF) {
 			return nil, &ConfigError{File: name, Msg: "empty config"}
 		}
-		return nil, yamlErr(name, err)
+		var root yaml.Node
+		_ = yaml.Unmarshal(data, &root) // best effort: only locates fields
+		return nil, site.YAMLError(name, &root, err)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlErr(name, err)
+		return nil, site.YAMLError(name, &root, err)
 	}
 	var es ConfigErrors
 	add := func(path, format string, a ...any) {
-		es = append(es, &ConfigError{File: name, Line: lineOf(&root, path), Field: path, Msg: fmt.Sprintf(format, a...)})
+		es = append(es, &ConfigError{File: name, Line: site.LineOf(&root, path), Field: path, Msg: fmt.Sprintf(format, a...)})
 	}
 	for _, p := range c.Site.Problems() {
 		add("site."+p.Path, "%s", p.Msg)
@@ -350,69 +351,4 @@ func dialectOf(fw string) (miner.Dialect, error) {
 		return miner.DialectUnknown, nil
 	}
 	return "", fmt.Errorf("firmware %q: want luxos, braiins, antminer, whatsminer or auto", fw)
-}
-
-// yamlErr turns the decoder's "yaml: line N: ..." messages into located
-// ConfigErrors.
-func yamlErr(name string, err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		es := make(ConfigErrors, 0, len(te.Errors))
-		for _, m := range te.Errors {
-			es = append(es, lineMsg(name, m))
-		}
-		return es
-	}
-	return lineMsg(name, strings.TrimPrefix(err.Error(), "yaml: "))
-}
-
-func lineMsg(name, m string) *ConfigError {
-	e := &ConfigError{File: name, Msg: m}
-	if rest, ok := strings.CutPrefix(m, "line "); ok {
-		if i := strings.Index(rest, ":"); i > 0 {
-			if n, err := strconv.Atoi(rest[:i]); err == nil {
-				e.Line, e.Msg = n, strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	return e
-}
-
-// lineOf finds the line of a path such as "miners[2].tier", falling back to
-// the deepest node found.
-func lineOf(root *yaml.Node, path string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := n.Line
-	for _, part := range strings.Split(path, ".") {
-		key, idx := part, -1
-		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
-			key = part[:i]
-			idx, _ = strconv.Atoi(part[i+1 : len(part)-1])
-		}
-		if n.Kind != yaml.MappingNode {
-			return line
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				line, next = n.Content[i].Line, n.Content[i+1]
-				break
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n = next
-		if idx >= 0 {
-			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
-				return line
-			}
-			n = n.Content[idx]
-			line = n.Line
-		}
-	}
-	return line
 }

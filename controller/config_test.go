@@ -54,7 +54,7 @@ func TestServeConfigErrors(t *testing.T) {
 		name, from, to string
 		want           string // file:line: field: ...
 	}{
-		{"unknown key", "  listen: 127.0.0.1:0\n", "  listen: 127.0.0.1:0\n  colour: red\n", "serve.yaml:18: field colour not found"},
+		{"unknown key", "  listen: 127.0.0.1:0\n", "  listen: 127.0.0.1:0\n  colour: red\n", "serve.yaml:18: api.colour: unknown key"},
 		{"bad tier", "  - tier: a\n", "  - tier: b\n", "serve.yaml:10: miners[0].tier"},
 		{"bad firmware", "firmware: luxos", "firmware: cgminer9", "serve.yaml:11: miners[0].firmware"},
 		{"bad ip", "ips: 127.0.0.1", "ips: 127.0.0.300", "serve.yaml:10: miners[0]"},

@@ -61,7 +61,7 @@ func Parse(name string, data []byte) (*Site, error) {
 	var s Site
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, &root, err)
+		return nil, YAMLError(name, &root, err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -69,7 +69,7 @@ func Parse(name string, data []byte) (*Site, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &ConfigError{File: name, Msg: "empty config"}
 		}
-		return nil, yamlError(name, &root, err)
+		return nil, YAMLError(name, &root, err)
 	}
 	ps := s.Problems()
 	if len(ps) == 0 {
@@ -77,14 +77,16 @@ func Parse(name string, data []byte) (*Site, error) {
 	}
 	es := make(ConfigErrors, len(ps))
 	for i, p := range ps {
-		es[i] = &ConfigError{File: name, Line: lineOf(&root, p.Path), Field: p.Path, Msg: p.Msg}
+		es[i] = &ConfigError{File: name, Line: LineOf(&root, p.Path), Field: p.Path, Msg: p.Msg}
 	}
 	return nil, es
 }
 
-// yamlError turns the decoder's "yaml: line 3: ..." messages into
-// ConfigErrors carrying the line.
-func yamlError(name string, root *yaml.Node, err error) error {
+// YAMLError turns the decoder's "yaml: line 3: ..." messages into
+// ConfigErrors carrying the line and, where root locates it, the field. Other
+// config files built on this package's error types (the serve config) use it
+// too.
+func YAMLError(name string, root *yaml.Node, err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		es := make(ConfigErrors, 0, len(te.Errors))
@@ -191,9 +193,9 @@ func lineMsg(name, m string) *ConfigError {
 	return e
 }
 
-// lineOf finds the line of a path such as "tiers[2].profiles[0].w" in the
+// LineOf finds the line of a path such as "tiers[2].profiles[0].w" in the
 // document; it falls back to the deepest node found.
-func lineOf(root *yaml.Node, path string) int {
+func LineOf(root *yaml.Node, path string) int {
 	n := root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
