@@ -223,9 +223,44 @@ type CurtailResponse struct {
 	StatusURL string    `json:"status_url"`
 }
 
-// maxCurtailWindow bounds within_s: a DR request further out than a day is
-// a schedule, not an event.
-const maxCurtailWindow = 24 * time.Hour
+// CurtailWindow bounds a curtail request's deadline: a demand-response
+// request further out than a day is a schedule, not an event.
+const CurtailWindow = 24 * time.Hour
+
+// maxReasonLen bounds a request's free-text reason, which lands in the
+// audit log.
+const maxReasonLen = 500
+
+// CurtailDeadline checks a curtail request's fields (mw; exactly one of
+// withinS and deadline, a zero deadline being absent; reason) at now and
+// returns its deadline. It is shared with the MQTT bridge (package grid)
+// so a request means the same on either path; errors name the JSON field.
+func CurtailDeadline(now time.Time, mw, withinS *float64, deadline time.Time, reason string) (time.Time, error) {
+	switch {
+	case mw == nil:
+		return time.Time{}, fieldErr("mw", "required: the MW of load to shed")
+	case !(*mw > 0) || math.IsInf(*mw, 0):
+		return time.Time{}, fieldErr("mw", "want > 0, got %v", *mw)
+	case withinS == nil && deadline.IsZero():
+		return time.Time{}, fieldErr("deadline", "required (or within_s)")
+	case withinS != nil && !deadline.IsZero():
+		return time.Time{}, fieldErr("within_s", "give deadline or within_s, not both")
+	}
+	at := deadline
+	if withinS != nil {
+		// Compared as floats: a huge within_s would overflow a Duration.
+		if !(*withinS > 0) || *withinS > CurtailWindow.Seconds() {
+			return time.Time{}, fieldErr("within_s", "want 0 < within_s ≤ %d, got %v", int(CurtailWindow.Seconds()), *withinS)
+		}
+		at = now.Add(time.Duration(*withinS * float64(time.Second)))
+	} else if !deadline.After(now) || deadline.Sub(now) > CurtailWindow {
+		return time.Time{}, fieldErr("deadline", "want a time within the next 24 h, got %s", deadline.Format(time.RFC3339))
+	}
+	if len(reason) > maxReasonLen {
+		return time.Time{}, fieldErr("reason", "at most %d characters", maxReasonLen)
+	}
+	return at, nil
+}
 
 func (s *Server) curtail(w http.ResponseWriter, r *http.Request) {
 	var b CurtailBody
@@ -240,35 +275,9 @@ func (s *Server) curtail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	switch {
-	case b.MW == nil:
-		s.fail(w, r, fieldErr("mw", "required: the MW of load to shed"))
-		return
-	case !(*b.MW > 0) || math.IsInf(*b.MW, 0):
-		s.fail(w, r, fieldErr("mw", "want > 0, got %v", *b.MW))
-		return
-	case b.WithinS == nil && deadline.IsZero():
-		s.fail(w, r, fieldErr("deadline", "required (or within_s)"))
-		return
-	case b.WithinS != nil && !deadline.IsZero():
-		s.fail(w, r, fieldErr("within_s", "give deadline or within_s, not both"))
-		return
-	case b.WithinS != nil:
-		d := time.Duration(*b.WithinS * float64(time.Second))
-		if !(*b.WithinS > 0) || d > maxCurtailWindow {
-			s.fail(w, r, fieldErr("within_s", "want 0 < within_s ≤ %d, got %v", int(maxCurtailWindow.Seconds()), *b.WithinS))
-			return
-		}
-		req.Deadline = now.Add(d)
-	default:
-		if !deadline.After(now) || deadline.Sub(now) > maxCurtailWindow {
-			s.fail(w, r, fieldErr("deadline", "want a time within the next 24 h, got %s", b.Deadline))
-			return
-		}
-		req.Deadline = deadline
-	}
-	if len(b.Reason) > 500 {
-		s.fail(w, r, fieldErr("reason", "at most 500 characters"))
+	req.Deadline, err = CurtailDeadline(now, b.MW, b.WithinS, deadline, b.Reason)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	req.MW = *b.MW

@@ -66,7 +66,7 @@ func newAccount(name string, s *site.Site, a *aligned, jobs []dispatch.JobState,
 // account's job list; nil means d.Jobs indexes it directly.
 func (acc *Account) add(t int, d *dispatch.Decision, open []int) {
 	s, a := acc.s, acc.a
-	h := dispatch.Hours(a.step)
+	h := a.step.Hours()
 	price, hp := a.price[t], a.hp[t]
 	var mining, ai, switching, miningW, sleepW float64
 	for i := range s.Tiers {

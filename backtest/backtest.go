@@ -311,7 +311,7 @@ func runOnline(ctx context.Context, s *site.Site, a *aligned, p dispatch.Policy,
 		// The policy sees batch progress as a controller would report it.
 		for k, g := range d.Jobs {
 			js := &jobs[open[k]]
-			js.Remaining = math.Max(0, js.Remaining-g*dispatch.Hours(a.step))
+			js.Remaining = math.Max(0, js.Remaining-g*a.step.Hours())
 		}
 		for i := range s.Tiers {
 			ts := &st.Tiers[i]

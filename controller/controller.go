@@ -133,7 +133,6 @@ type Controller struct {
 	lastFull   time.Time
 	lastFeed   time.Time
 	lastWrite  time.Time
-	lastRollup time.Time
 	lastPrune  time.Time
 	today      money
 	alerts     map[string]Alert

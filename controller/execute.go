@@ -159,7 +159,7 @@ func (c *Controller) reload(ctx context.Context) {
 // overlap the network round trips of others.
 func (c *Controller) send(ctx context.Context, now time.Time, as []store.Action, froms []store.ActionState, reasons []string, price float64) []error {
 	errs := make([]error, len(as))
-	each(len(as), c.cfg.Concurrency, func(i int) {
+	miner.Each(len(as), c.cfg.Concurrency, func(i int) {
 		errs[i] = c.sendOne(ctx, now, as[i], froms[i], reasons[i], price)
 	})
 	var out []error

@@ -95,7 +95,7 @@ func (c *Controller) assessHealth(ctx context.Context, now time.Time) {
 	c.mu.Unlock()
 	out := make([]health.Assessment, len(ids))
 	ok := make([]bool, len(ids))
-	each(len(ids), 2, func(i int) {
+	miner.Each(len(ids), 2, func(i int) {
 		if ctx.Err() != nil {
 			return
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jouleworks/joule/feed"
@@ -12,25 +11,6 @@ import (
 	"github.com/jouleworks/joule/miner"
 	"github.com/jouleworks/joule/store"
 )
-
-// each runs fn(0..n-1) on at most conc goroutines.
-func each(n, conc int, fn func(i int)) {
-	conc = max(1, min(conc, n))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range conc {
-		wg.Go(func() {
-			for i := range next {
-				fn(i)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-}
 
 // observe turns a reading (or a read error) into an Observation dated by the
 // controller's clock, so simulated and wall time never mix.
@@ -76,7 +56,7 @@ func (c *Controller) poll(ctx context.Context, now time.Time) map[string]Observa
 	obs := make([]Observation, len(idx))
 	reads := make([]miner.Reading, len(idx))
 	errs := make([]error, len(idx))
-	each(len(idx), c.cfg.Concurrency, func(j int) {
+	miner.Each(len(idx), c.cfg.Concurrency, func(j int) {
 		i := idx[j]
 		rctx, cancel := context.WithTimeout(ctx, c.cfg.PollTimeout)
 		defer cancel()
@@ -89,12 +69,10 @@ func (c *Controller) poll(ctx context.Context, now time.Time) map[string]Observa
 		u := c.units[i]
 		c.health.record(u, c.desired[u.ID].Profile, reads[j], errs[j], now)
 	}
-	c.mu.Unlock()
 	if full {
-		c.mu.Lock()
 		c.lastFull = now
-		c.mu.Unlock()
 	}
+	c.mu.Unlock()
 	return out
 }
 
@@ -150,7 +128,7 @@ func (c *Controller) siteLoad(obs map[string]Observation, gpus []gpu.Sample) (mi
 func (c *Controller) writeTelemetry(ctx context.Context, now time.Time, obs map[string]Observation, gpus []gpu.Sample, v feed.Verdict) error {
 	c.mu.Lock()
 	due := c.lastWrite.IsZero() || now.Sub(c.lastWrite) >= c.cfg.TelemetryEvery
-	lastRollup, lastPrune := c.lastRollup, c.lastPrune
+	lastWrite, lastPrune := c.lastWrite, c.lastPrune
 	c.mu.Unlock()
 	if !due {
 		return nil
@@ -187,7 +165,8 @@ func (c *Controller) writeTelemetry(ctx context.Context, now time.Time, obs map[
 		CurtailedMW: curtailed, CapMW: c.cfg.Site.InterconnectMW, PriceUSDMWh: price, HashpriceUSD: hp}}); err != nil {
 		return err
 	}
-	from := lastRollup
+	// Every write ends with a rollup, so the last write is the last rollup.
+	from := lastWrite
 	if from.IsZero() {
 		from = now.Add(-time.Hour)
 	}
@@ -203,7 +182,7 @@ func (c *Controller) writeTelemetry(ctx context.Context, now time.Time, obs map[
 		lastPrune = now
 	}
 	c.mu.Lock()
-	c.lastWrite, c.lastRollup, c.lastPrune = now, now, lastPrune
+	c.lastWrite, c.lastPrune = now, lastPrune
 	c.mu.Unlock()
 	return nil
 }

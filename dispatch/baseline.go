@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"fmt"
-
 	"time"
 )
 
@@ -92,7 +91,7 @@ func runNominal(in *Input, d *Decision, allowed func(int) bool) {
 		segs = append(segs, segment{tier: i, from: -1, to: 0, dMW: (p.W - t.SleepW) / 1e6,
 			value: p.THs, units: runnable(s, t, in.TempC)})
 	}
-	_, capped := takeSegments(d, segs, headroom(s, d), true)
+	capped := takeSegments(d, segs, headroom(s, d))
 	for i := range s.Tiers {
 		if capped[i] {
 			d.Reasons = append(d.Reasons, Reason{s.Tiers[i].Name, CodeCap, "interconnect full"})

@@ -69,13 +69,7 @@ type TierState struct {
 }
 
 // On returns how many miners of the tier hash at any profile.
-func (t TierState) On() float64 {
-	s := 0.0
-	for _, n := range t.Running {
-		s += n
-	}
-	return s
-}
+func (t TierState) On() float64 { return sum(t.Running) }
 
 // JobState is one open instance of a batch job.
 type JobState struct {
@@ -112,10 +106,12 @@ type TierDecision struct {
 }
 
 // On returns how many miners hash at any profile.
-func (t TierDecision) On() float64 {
+func (t TierDecision) On() float64 { return sum(t.Running) }
+
+func sum(xs []float64) float64 {
 	s := 0.0
-	for _, n := range t.Running {
-		s += n
+	for _, x := range xs {
+		s += x
 	}
 	return s
 }
@@ -156,9 +152,6 @@ const (
 	CodeBatchDue     = "batch-deadline"
 	CodeInferenceOff = "inference-unprofitable"
 )
-
-// Hours returns the length of an interval in hours.
-func Hours(step time.Duration) float64 { return step.Hours() }
 
 // Breakeven returns the power price ($/MWh) at which profile p of a tier
 // just pays for its energy at hashprice ($/TH/day), counting the power

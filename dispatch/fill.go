@@ -27,13 +27,15 @@ func newDecision(s *site.Site, start time.Time, jobs int) Decision {
 // headroom returns the MW left under the interconnect cap in d.
 func headroom(s *site.Site, d *Decision) float64 { return s.InterconnectMW - LoadMW(s, d) }
 
-// aiPlan allocates GPUs to inference and open batch jobs, most valuable per
-// GPU first, within the pool's free GPUs and the MW headroom. price is the
-// $/MWh the power is valued at; work whose value is negative is skipped
-// unless the job would otherwise miss its deadline (forceDue).
+// aiPlan allocates GPUs to inference and open batch jobs, jobs near their
+// deadline first and then most valuable per GPU, within the pool's free GPUs
+// and the MW headroom. price is the $/MWh the power is valued at. When
+// priced is set, work whose value at that price is not positive is skipped
+// (with a reason) unless its job is due; the baselines pass priced=false to
+// run all AI work regardless of price.
 func aiPlan(in *Input, d *Decision, price float64, priced bool) {
 	s := in.Site
-	h := Hours(in.Step)
+	h := in.Step.Hours()
 	loc := s.Location()
 	room := headroom(s, d)
 	for p := range s.GPUPools {
@@ -120,16 +122,13 @@ type segment struct {
 // points starting at sleep, as segments of increasing MW and decreasing
 // value per MW, keeping only segments that add value. value[k] is the value
 // of one miner at profile k for the interval.
-func hull(tier int, t *site.Tier, value []float64, allowed []bool) []segment {
+func hull(tier int, t *site.Tier, value []float64) []segment {
 	type pt struct {
 		k     int
 		mw, v float64
 	}
 	pts := []pt{{-1, 0, 0}}
 	for k, p := range t.Profiles {
-		if allowed != nil && !allowed[k] {
-			continue
-		}
 		pts = append(pts, pt{k, (p.W - t.SleepW) / 1e6, value[k]})
 	}
 	slices.SortFunc(pts[1:], func(a, b pt) int { return cmp.Compare(a.mw, b.mw) })
@@ -161,8 +160,9 @@ func hull(tier int, t *site.Tier, value []float64, allowed []bool) []segment {
 }
 
 // takeSegments applies segments greedily, best value per MW first (musts
-// before all), within room MW. Whole miners only when whole is set.
-func takeSegments(d *Decision, segs []segment, room float64, whole bool) (left float64, capped []bool) {
+// before all), within room MW, in whole miners. capped[i] reports whether
+// the cap stopped tier i short of what its segments asked for.
+func takeSegments(d *Decision, segs []segment, room float64) (capped []bool) {
 	slices.SortStableFunc(segs, func(a, b segment) int {
 		if a.must != b.must {
 			if a.must {
@@ -183,10 +183,9 @@ func takeSegments(d *Decision, segs []segment, room float64, whole bool) (left f
 		}
 		n := avail
 		if sg.dMW > 0 && n*sg.dMW > room {
-			n = room / sg.dMW
-			if whole {
-				n = math.Floor(n + 1e-9)
-			}
+			// The 1e-9 keeps a miner that fits exactly from being lost
+			// to rounding in room.
+			n = math.Floor(room/sg.dMW + 1e-9)
 			capped[sg.tier] = true
 		}
 		if n <= 0 {
@@ -200,5 +199,5 @@ func takeSegments(d *Decision, segs []segment, room float64, whole bool) (left f
 		td.Running[sg.to] += n
 		room -= n * sg.dMW
 	}
-	return room, capped
+	return capped
 }

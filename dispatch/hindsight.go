@@ -66,7 +66,7 @@ func (h *Horizon) temp(t int) float64 {
 // PeakAdder returns the 4CP charge per MWh drawn in a peak interval: a
 // quarter of the annual rate per kW, spread over the interval's hours.
 func PeakAdder(s *site.Site, step time.Duration) float64 {
-	return s.FourCP.RatePerKWYear * 1000 / 4 / Hours(step)
+	return s.FourCP.RatePerKWYear * 1000 / 4 / step.Hours()
 }
 
 // Plan is the hindsight optimum.
@@ -128,7 +128,7 @@ type hindsightLP struct {
 // are scaled to fractions of a tier or pool so the program is well scaled.
 func buildHindsight(s *site.Site, hz *Horizon) *hindsightLP {
 	T := hz.Len()
-	h := Hours(hz.Step)
+	h := hz.Step.Hours()
 	b := &hindsightLP{s: s, hz: hz, jobs: Jobs(s, hz.Start, hz.Start.Add(time.Duration(T)*hz.Step))}
 	b.x = make([][][]int, T)
 	b.q = make([][]int, T)

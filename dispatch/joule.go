@@ -67,7 +67,7 @@ func (j Joule) withDefaults() Joule {
 func (j Joule) Decide(in *Input) Decision {
 	j = j.withDefaults()
 	s := in.Site
-	h := Hours(in.Step)
+	h := in.Step.Hours()
 	d := newDecision(s, in.Start, len(in.State.Jobs))
 
 	price := ForecastPrice(in.Prices, in.Start, in.Step, j.Lookback)
@@ -101,7 +101,7 @@ func (j Joule) Decide(in *Input) Decision {
 		if i < len(in.State.Tiers) {
 			running = math.Min(in.State.Tiers[i].On(), limit)
 		}
-		hs := hull(i, t, vals, nil)
+		hs := hull(i, t, vals)
 		mustKeep := held(in, t.MinOn, i, true)
 		noStart := held(in, t.MinOff, i, false)
 		if mustKeep && running > 0 {
@@ -151,7 +151,7 @@ func (j Joule) Decide(in *Input) Decision {
 			d.Reasons = append(d.Reasons, Reason{t.Name, CodeSleep, fmt.Sprintf("expected $%.2f/MWh above breakeven $%.2f/MWh", value, be)})
 		}
 	}
-	_, capped := takeSegments(&d, segs, headroom(s, &d), true)
+	capped := takeSegments(&d, segs, headroom(s, &d))
 	for i := range s.Tiers {
 		t := &s.Tiers[i]
 		td := d.Tiers[i]

@@ -220,25 +220,21 @@ func jsonNumber(raw json.RawMessage) (float64, bool) {
 	return v, err == nil && v == v
 }
 
-func api3OKReply(when int64, desc string, msg any) []byte {
+// api3Body is one API v3 reply: msg is the payload object on success and
+// the error text otherwise; both go out in the same four-key envelope.
+func api3Body(when int64, code int, msg any, desc string) []byte {
 	b, _ := json.Marshal(struct {
 		Code int    `json:"code"`
 		When int64  `json:"when"`
 		Msg  any    `json:"msg"`
 		Desc string `json:"desc"`
-	}{api3OK, when, msg, desc})
-	return b
-}
-
-func api3Err(when int64, code int, msg, desc string) []byte {
-	b, _ := json.Marshal(struct {
-		Code int    `json:"code"`
-		When int64  `json:"when"`
-		Msg  string `json:"msg"`
-		Desc string `json:"desc"`
 	}{code, when, msg, desc})
 	return b
 }
+
+func api3OKReply(when int64, desc string, msg any) []byte { return api3Body(when, api3OK, msg, desc) }
+
+func api3Err(when int64, code int, msg, desc string) []byte { return api3Body(when, code, msg, desc) }
 
 func (n *node) api3DeviceInfo() map[string]any {
 	t := n.tel()

@@ -18,33 +18,29 @@ func (bosDialect) finish(w *jw, _ *node)    { finishID(w) }
 
 func (d bosDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 	t := n.tel()
-	ok := func(code int, msg string) {
-		w.open('{')
-		writeStatus(w, "S", when, code, msg, d.description(n))
-	}
 	switch cmd {
 	case "version":
-		ok(22, "BOSminer versions")
+		okReply(w, d, n, when, 22, "BOSminer versions")
 		w.arr("VERSION").open('{').
 			str("BOSminer", bosVersion).str("BOSer", "boser-buildroot 0.1.0-c6d5a0da").
 			str("API", "3.7").str("Type", n.info.Model).close('}').close(']')
 	case "summary":
-		ok(11, "Summary")
+		okReply(w, d, n, when, 11, "Summary")
 		w.arr("SUMMARY").open('{').int("Elapsed", int64(t.Uptime)).
 			num("MHS 5s", t.HashGH*1000, 2).num("MHS 1m", t.HashGH*1000, 2).
 			num("MHS 15m", t.HashAvgGH*1000, 2).num("MHS av", t.HashAvgGH*1000, 2)
 		writeShareCounters(w, t)
 		w.close('}').close(']')
 	case "stats":
-		ok(70, "CGMiner stats")
+		okReply(w, d, n, when, 70, "CGMiner stats")
 		w.arr("STATS").open('{').int("STATS", 0).str("ID", "BOS0").int("Elapsed", int64(t.Uptime)).
 			int("Calls", 0).num("Wait", 0, 6).num("Max", 0, 6).num("Min", 99999999, 6).
 			close('}').close(']')
 	case "devs", "edevs":
-		ok(9, fmtInt(t.NBoards)+" ASC(s)")
+		okReply(w, d, n, when, 9, fmtInt(t.NBoards)+" ASC(s)")
 		writeDevs(w, t, "BC5", false)
 	case "devdetails":
-		ok(69, "Device Details")
+		okReply(w, d, n, when, 69, "Device Details")
 		w.arr("DEVDETAILS")
 		for b := 0; b < t.NBoards; b++ {
 			bt := &t.Boards[b]
@@ -55,22 +51,22 @@ func (d bosDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 		}
 		w.close(']')
 	case "pools":
-		ok(7, fmtInt(n.pools)+" Pool(s)")
+		okReply(w, d, n, when, 7, fmtInt(n.pools)+" Pool(s)")
 		writePools(w, n, t)
 	case "config":
-		ok(33, "CGMiner config")
+		okReply(w, d, n, when, 33, "CGMiner config")
 		w.arr("CONFIG").open('{').
 			int("ASC Count", int64(t.NBoards)).int("PGA Count", 0).int("Pool Count", int64(n.pools)).
 			str("Strategy", "Failover").int("Log Interval", 5).str("Device Code", "").
 			str("OS", "Braiins OS").str("Hotplug", "None").close('}').close(']')
 	case "fans":
-		ok(202, "Fans")
+		okReply(w, d, n, when, 202, "Fans")
 		writeFans(w, t)
 	case "temps":
-		ok(201, "Temps")
+		okReply(w, d, n, when, 201, "Temps")
 		writeTemps(w, t)
 	case "tunerstatus":
-		ok(203, "Tuner Status")
+		okReply(w, d, n, when, 203, "Tuner Status")
 		limit := t.Target
 		if limit == 0 {
 			limit = n.m.Spec().PowerW
@@ -111,7 +107,7 @@ func (d bosDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 		if cmd == "resume" {
 			msg = "Resumed"
 		}
-		ok(0, msg)
+		okReply(w, d, n, when, 0, msg)
 		w.arr(upper(cmd)).open('{').str("Msg", msg).close('}').close(']')
 	default:
 		if bmControl[cmd] {

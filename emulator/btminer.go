@@ -17,17 +17,13 @@ func (btDialect) finish(w *jw, _ *node)    { finishID(w) }
 
 func (d btDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 	t := n.tel()
-	ok := func(code int, msg string) {
-		w.open('{')
-		writeStatus(w, "S", when, code, msg, d.description(n))
-	}
 	switch cmd {
 	case "version", "get_version":
-		ok(22, "BTMiner versions")
+		okReply(w, d, n, when, 22, "BTMiner versions")
 		w.arr("VERSION").open('{').str("BTMiner", btVersion).str("API", "2.0.5").
 			str("Type", n.info.Model).str("Miner", btVersion).close('}').close(']')
 	case "summary":
-		ok(11, "Summary")
+		okReply(w, d, n, when, 11, "Summary")
 		fanIn, fanOut := 0.0, 0.0
 		if t.NFans > 0 {
 			fanIn = t.Fans[0]
@@ -54,7 +50,7 @@ func (d btDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 			str("MAC", n.info.MAC).
 			close('}').close(']')
 	case "edevs", "devs":
-		ok(9, fmtInt(t.NBoards)+" ASC(s)")
+		okReply(w, d, n, when, 9, fmtInt(t.NBoards)+" ASC(s)")
 		w.arr("DEVS")
 		for b := 0; b < t.NBoards; b++ {
 			bt := &t.Boards[b]
@@ -77,10 +73,10 @@ func (d btDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 		}
 		w.close(']')
 	case "pools":
-		ok(7, fmtInt(n.pools)+" Pool(s)")
+		okReply(w, d, n, when, 7, fmtInt(n.pools)+" Pool(s)")
 		writePools(w, n, t)
 	case "devdetails":
-		ok(69, "Device Details")
+		okReply(w, d, n, when, 69, "Device Details")
 		w.arr("DEVDETAILS")
 		for b := 0; b < t.NBoards; b++ {
 			w.open('{').int("DEVDETAILS", int64(b)).str("Name", "SM").int("ID", int64(b)).

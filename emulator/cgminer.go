@@ -371,6 +371,13 @@ func (n *node) dialect() cgDialect {
 	return bmDialect{}
 }
 
+// okReply opens a reply object with its success STATUS block; the dialect
+// then writes the command's sections and closes the object.
+func okReply(w *jw, d cgDialect, n *node, when int64, code int, msg string) {
+	w.open('{')
+	writeStatus(w, "S", when, code, msg, d.description(n))
+}
+
 // errorReply writes a whole STATUS-only error reply.
 func errorReply(w *jw, d cgDialect, n *node, when int64, code int, msg string) {
 	w.open('{')

@@ -56,25 +56,21 @@ func parseProfileName(s string) (int, bool) {
 
 func (d luxDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 	t := n.tel()
-	ok := func(code int, msg string) {
-		w.open('{')
-		writeStatus(w, "S", when, code, msg, d.description(n))
-	}
 	switch cmd {
 	case "version":
-		ok(22, "LUXminer versions")
+		okReply(w, d, n, when, 22, "LUXminer versions")
 		w.arr("VERSION").open('{').
 			str("API", "3.7").str("CompileTime", "Tue Nov 12 15:47:23 UTC 2024").
 			str("LUXminer", luxVersion).str("Miner", luxVersion).str("Type", n.info.Model).
 			close('}').close(']')
 	case "summary":
-		ok(11, "Summary")
+		okReply(w, d, n, when, 11, "Summary")
 		w.arr("SUMMARY").open('{')
 		w.int("Elapsed", int64(t.Uptime)).num("GHS 5s", t.HashGH, 2).num("GHS av", t.HashAvgGH, 2).num("GHS 30m", t.HashAvgGH, 2)
 		writeShareCounters(w, t)
 		w.close('}').close(']')
 	case "stats":
-		ok(70, "CGMiner stats")
+		okReply(w, d, n, when, 70, "CGMiner stats")
 		w.arr("STATS").open('{').
 			str("LUXminer", luxVersion).str("Miner", luxVersion).
 			str("CompileTime", "Tue Nov 12 15:47:23 UTC 2024").str("Type", n.info.Model).
@@ -83,13 +79,13 @@ func (d luxDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 		writeAntStats(w, n, t, false)
 		w.close('}').close(']')
 	case "devs", "edevs":
-		ok(9, fmtInt(t.NBoards)+" ASC(s)")
+		okReply(w, d, n, when, 9, fmtInt(t.NBoards)+" ASC(s)")
 		writeDevs(w, t, "BTM", true)
 	case "pools":
-		ok(7, fmtInt(n.pools)+" Pool(s)")
+		okReply(w, d, n, when, 7, fmtInt(n.pools)+" Pool(s)")
 		writePools(w, n, t)
 	case "config":
-		ok(33, "CGMiner config")
+		okReply(w, d, n, when, 33, "CGMiner config")
 		curtail := "None"
 		if t.Sleeping {
 			curtail = "Sleep"
@@ -101,16 +97,16 @@ func (d luxDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 			str("CurtailMode", curtail).bool("IsAtmEnabled", n.luxATM).
 			close('}').close(']')
 	case "power":
-		ok(luxCodeOK, "Power")
+		okReply(w, d, n, when, luxCodeOK, "Power")
 		w.arr("POWER").open('{').int("Watts", int64(t.PowerW+0.5)).bool("PSU", t.PowerW > 0).close('}').close(']')
 	case "temps":
-		ok(luxCodeOK, "Temps")
+		okReply(w, d, n, when, luxCodeOK, "Temps")
 		writeTemps(w, t)
 	case "fans":
-		ok(luxCodeOK, "Fans")
+		okReply(w, d, n, when, luxCodeOK, "Fans")
 		writeFans(w, t)
 	case "profiles":
-		ok(luxCodeOK, "Profiles")
+		okReply(w, d, n, when, luxCodeOK, "Profiles")
 		w.arr("PROFILES")
 		for s := physics.ProfileMax; s >= physics.ProfileMin; s-- {
 			sc := physics.ProfileScale(s)
@@ -128,17 +124,17 @@ func (d luxDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 			errorReply(w, d, n, when, luxCodeParam, "Invalid board: '"+param+"'")
 			return
 		}
-		ok(luxCodeOK, "Profile")
+		okReply(w, d, n, when, luxCodeOK, "Profile")
 		w.arr("PROFILE").open('{').int("Board", int64(b)).str("Profile Name", profileName(t.Profile)).
 			int("Frequency", int64(t.FreqMHz+0.5)).num("Voltage", t.VoltV, 2).close('}').close(']')
 	case "atm":
-		ok(luxCodeOK, "ATM")
+		okReply(w, d, n, when, luxCodeOK, "ATM")
 		w.arr("ATM").open('{').bool("Enabled", n.luxATM).int("StartupMinutes", 15).
 			int("PostRampMinutes", 30).int("TempWindow", 6).str("MinProfile", profileName(physics.ProfileMin)).
 			str("MaxProfile", profileName(physics.ProfileMax)).close('}').close(']')
 	case "session":
 		n.expireLuxSession()
-		ok(luxCodeOK, "Session")
+		okReply(w, d, n, when, luxCodeOK, "Session")
 		w.arr("SESSION").open('{').str("SessionID", n.luxSession).close('}').close(']')
 	case "logon":
 		n.expireLuxSession()
@@ -148,14 +144,14 @@ func (d luxDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 		}
 		n.luxSession = randHex(n.rng, 8)
 		n.luxSessionAt = n.m.Now()
-		ok(luxCodeOK, "Session created")
+		okReply(w, d, n, when, luxCodeOK, "Session created")
 		w.arr("SESSION").open('{').str("SessionID", n.luxSession).close('}').close(']')
 	case "logoff":
 		if _, ok2 := d.session(w, n, param, when); !ok2 {
 			return
 		}
 		n.luxSession = ""
-		ok(luxCodeOK, "Session closed")
+		okReply(w, d, n, when, luxCodeOK, "Session closed")
 	case "curtail", "atmset", "profileset", "rebootdevice", "resetminer", "ledset", "powertargetset":
 		args, valid := d.session(w, n, param, when)
 		if !valid {

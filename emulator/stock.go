@@ -44,15 +44,13 @@ func (d bmDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 	t := n.tel()
 	switch cmd {
 	case "version":
-		w.open('{')
-		writeStatus(w, "S", when, 22, "BMMiner versions", d.description(n))
+		okReply(w, d, n, when, 22, "BMMiner versions")
 		w.arr("VERSION").open('{').
 			str("BMMiner", "1.0.0").str("API", "3.1").str("Miner", "uart_trans.1.3").
 			str("CompileTime", "Thu Jul 13 17:55:01 CST 2023").str("Type", n.info.Model).
 			close('}').close(']')
 	case "summary":
-		w.open('{')
-		writeStatus(w, "S", when, 11, "Summary", d.description(n))
+		okReply(w, d, n, when, 11, "Summary")
 		w.arr("SUMMARY").open('{')
 		w.int("Elapsed", int64(t.Uptime))
 		w.numStr("GHS 5s", t.HashGH, 2)
@@ -61,8 +59,7 @@ func (d bmDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 		writeShareCounters(w, t)
 		w.close('}').close(']')
 	case "stats":
-		w.open('{')
-		writeStatus(w, "S", when, 70, "BMMiner stats", d.description(n))
+		okReply(w, d, n, when, 70, "BMMiner stats")
 		w.arr("STATS").open('{').
 			str("BMMiner", "1.0.0").str("Miner", "uart_trans.1.3").
 			str("CompileTime", "Thu Jul 13 17:55:01 CST 2023").str("Type", n.info.Model).
@@ -72,16 +69,13 @@ func (d bmDialect) reply(w *jw, n *node, cmd, param string, when int64) {
 		writeAntStats(w, n, t, true)
 		w.close('}').close(']')
 	case "devs", "edevs":
-		w.open('{')
-		writeStatus(w, "S", when, 9, fmtInt(t.NBoards)+" ASC(s)", d.description(n))
+		okReply(w, d, n, when, 9, fmtInt(t.NBoards)+" ASC(s)")
 		writeDevs(w, t, "BTM", true)
 	case "pools":
-		w.open('{')
-		writeStatus(w, "S", when, 7, fmtInt(n.pools)+" Pool(s)", d.description(n))
+		okReply(w, d, n, when, 7, fmtInt(n.pools)+" Pool(s)")
 		writePools(w, n, t)
 	case "config":
-		w.open('{')
-		writeStatus(w, "S", when, 33, "BMMiner config", d.description(n))
+		okReply(w, d, n, when, 33, "BMMiner config")
 		w.arr("CONFIG").open('{').
 			int("ASC Count", int64(t.NBoards)).int("PGA Count", 0).int("Pool Count", int64(n.pools)).
 			str("Strategy", "Failover").int("Log Interval", 5).str("Device Code", "").

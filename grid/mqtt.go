@@ -16,13 +16,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/jouleworks/joule/api"
 	"github.com/jouleworks/joule/controller"
 	"github.com/jouleworks/joule/store"
 )
@@ -47,9 +49,6 @@ type Request struct {
 // ErrBadRequest marks a curtail message that could not be used.
 var ErrBadRequest = errors.New("bad curtail request")
 
-// maxWindow bounds how far out a request's deadline may be.
-const maxWindow = 24 * time.Hour
-
 // ParseRequest validates a curtail message at time now, returning the MW
 // and deadline. It is pure.
 func ParseRequest(payload []byte, now time.Time) (Request, float64, time.Time, error) {
@@ -62,32 +61,17 @@ func ParseRequest(payload []byte, now time.Time) (Request, float64, time.Time, e
 	if dec.More() {
 		return r, 0, time.Time{}, fmt.Errorf("%w: data after the JSON object", ErrBadRequest)
 	}
-	if r.MW == nil || !(*r.MW > 0) || math.IsInf(*r.MW, 0) {
-		return r, 0, time.Time{}, fmt.Errorf("%w: field \"mw\": want a number > 0", ErrBadRequest)
-	}
-	var deadline time.Time
-	switch {
-	case r.WithinS != nil && r.Deadline != "":
-		return r, 0, time.Time{}, fmt.Errorf("%w: give deadline or within_s, not both", ErrBadRequest)
-	case r.WithinS != nil:
-		if !(*r.WithinS > 0) || *r.WithinS > maxWindow.Seconds() {
-			return r, 0, time.Time{}, fmt.Errorf("%w: field \"within_s\": want 0 < within_s ≤ %d", ErrBadRequest, int(maxWindow.Seconds()))
-		}
-		deadline = now.Add(time.Duration(*r.WithinS * float64(time.Second)))
-	case r.Deadline != "":
+	var at time.Time
+	if r.Deadline != "" {
 		t, err := time.Parse(time.RFC3339, r.Deadline)
 		if err != nil {
 			return r, 0, time.Time{}, fmt.Errorf("%w: field \"deadline\": want RFC 3339", ErrBadRequest)
 		}
-		if !t.After(now) || t.Sub(now) > maxWindow {
-			return r, 0, time.Time{}, fmt.Errorf("%w: field \"deadline\": want a time within the next 24 h", ErrBadRequest)
-		}
-		deadline = t
-	default:
-		return r, 0, time.Time{}, fmt.Errorf("%w: field \"within_s\" or \"deadline\" is required", ErrBadRequest)
+		at = t
 	}
-	if len(r.Reason) > 500 {
-		return r, 0, time.Time{}, fmt.Errorf("%w: field \"reason\": at most 500 characters", ErrBadRequest)
+	deadline, err := api.CurtailDeadline(now, r.MW, r.WithinS, at, r.Reason)
+	if err != nil {
+		return r, 0, time.Time{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
 	return r, *r.MW, deadline, nil
 }
@@ -111,7 +95,18 @@ type Bridge struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	ready  atomic.Bool
+
+	// seen maps request ids already turned into events to those events:
+	// curtail arrives at QoS 1, at least once, and a redelivered request
+	// must not shed the same megawatts twice.
+	mu   sync.Mutex
+	seen map[string]int64
 }
+
+// maxSeen bounds the remembered request ids; past it the oldest half of
+// the window is forgotten (a redelivery comes within seconds, not after
+// thousands of requests).
+const maxSeen = 4096
 
 // Start connects to the broker, subscribes to <prefix>/curtail and
 // publishes event changes. Stop disconnects.
@@ -128,7 +123,7 @@ func Start(ctx context.Context, site Site, o Options) (*Bridge, error) {
 	if o.ClientID == "" {
 		o.ClientID = "joule-" + strings.ReplaceAll(o.Prefix, "/", "-")
 	}
-	b := &Bridge{o: o, site: site}
+	b := &Bridge{o: o, site: site, seen: map[string]int64{}}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	opts := mqtt.NewClientOptions().AddBroker(o.Broker).SetClientID(o.ClientID).
 		SetUsername(o.Username).SetPassword(o.Password).
@@ -177,10 +172,19 @@ func (b *Bridge) subscribe() error {
 func (b *Bridge) handle(_ mqtt.Client, m mqtt.Message) {
 	r, mw, deadline, err := ParseRequest(m.Payload(), b.o.Now())
 	if err == nil {
+		// Hold the lock across Curtail so a redelivery racing the first
+		// copy still finds it.
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if id, dup := b.seen[r.RequestID]; dup && r.RequestID != "" {
+			b.o.Logger.Info("mqtt curtail repeated; already event", "request_id", r.RequestID, "id", id)
+			return
+		}
 		var id int64
 		id, err = b.site.Curtail(b.ctx, controller.EventRequest{Source: "mqtt", Requester: "mqtt:" + orDefault(r.RequestID, m.Topic()),
 			MW: mw, Deadline: deadline, Reason: r.Reason})
 		if err == nil {
+			b.remember(r.RequestID, id)
 			b.o.Logger.Info("mqtt grid event", "id", id, "mw", mw, "deadline", deadline)
 			return
 		}
@@ -188,6 +192,28 @@ func (b *Bridge) handle(_ mqtt.Client, m mqtt.Message) {
 	b.o.Logger.Warn("mqtt curtail rejected", "err", err)
 	body, _ := json.Marshal(map[string]string{"request_id": r.RequestID, "error": err.Error()})
 	b.c.Publish(b.o.Prefix+"/rejected", 1, false, body)
+}
+
+// remember records an accepted request id (b.mu held).
+func (b *Bridge) remember(requestID string, id int64) {
+	if requestID == "" {
+		return
+	}
+	if len(b.seen) >= maxSeen {
+		// Event ids grow with time, so the lower half is the older half.
+		ids := make([]int64, 0, len(b.seen))
+		for _, v := range b.seen {
+			ids = append(ids, v)
+		}
+		slices.Sort(ids)
+		cut := ids[len(ids)/2]
+		for k, v := range b.seen {
+			if v < cut {
+				delete(b.seen, k)
+			}
+		}
+	}
+	b.seen[requestID] = id
 }
 
 func orDefault(s, d string) string {

@@ -1,9 +1,14 @@
 package grid
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/jouleworks/joule/controller"
 )
 
 var now = time.Date(2026, 7, 1, 15, 0, 0, 0, time.UTC)
@@ -51,4 +56,67 @@ func FuzzParseRequest(f *testing.F) {
 			t.Fatalf("accepted mw %v deadline %s", mw, dl)
 		}
 	})
+}
+
+// countingSite records Curtail calls and hands out increasing event ids.
+type countingSite struct {
+	reqs []controller.EventRequest
+}
+
+func (s *countingSite) Curtail(_ context.Context, r controller.EventRequest) (int64, error) {
+	s.reqs = append(s.reqs, r)
+	return int64(len(s.reqs)), nil
+}
+
+func (s *countingSite) OnEvent(controller.EventListener) {}
+
+// message is a received MQTT message for the handler.
+type message struct {
+	topic   string
+	payload []byte
+	dup     bool
+}
+
+func (m message) Duplicate() bool   { return m.dup }
+func (m message) Qos() byte         { return 1 }
+func (m message) Retained() bool    { return false }
+func (m message) Topic() string     { return m.topic }
+func (m message) MessageID() uint16 { return 1 }
+func (m message) Payload() []byte   { return m.payload }
+func (m message) Ack()              {}
+
+// TestRedeliveredRequestIsIdempotent: QoS 1 delivers at least once; the
+// same request_id must create one grid event, while a new id creates
+// another.
+func TestRedeliveredRequestIsIdempotent(t *testing.T) {
+	now := time.Date(2025, 7, 14, 15, 0, 0, 0, time.UTC)
+	site := &countingSite{}
+	b := &Bridge{site: site, ctx: context.Background(), seen: map[string]int64{},
+		o: Options{Prefix: "joule/t", Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)}}
+	req := []byte(`{"mw": 1.5, "within_s": 600, "request_id": "ercot-7"}`)
+	b.handle(nil, message{topic: "joule/t/curtail", payload: req})
+	now = now.Add(2 * time.Second) // a redelivery comes a little later
+	b.handle(nil, message{topic: "joule/t/curtail", payload: req, dup: true})
+	if len(site.reqs) != 1 {
+		t.Fatalf("Curtail called %d times for one request_id, want 1", len(site.reqs))
+	}
+	b.handle(nil, message{topic: "joule/t/curtail", payload: []byte(`{"mw": 1.5, "within_s": 600, "request_id": "ercot-8"}`)})
+	if len(site.reqs) != 2 || site.reqs[1].Requester != "mqtt:ercot-8" {
+		t.Fatalf("requests %+v, want a second event for ercot-8", site.reqs)
+	}
+}
+
+// TestSeenIsBounded: the remembered request ids stay under maxSeen and the
+// newest survive the trim.
+func TestSeenIsBounded(t *testing.T) {
+	b := &Bridge{seen: map[string]int64{}}
+	for i := range 3 * maxSeen {
+		b.remember(fmt.Sprintf("r%d", i), int64(i+1))
+	}
+	if n := len(b.seen); n > maxSeen {
+		t.Fatalf("%d request ids remembered, want ≤ %d", n, maxSeen)
+	}
+	if _, ok := b.seen[fmt.Sprintf("r%d", 3*maxSeen-1)]; !ok {
+		t.Fatal("the newest request id was forgotten")
+	}
 }

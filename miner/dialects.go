@@ -29,27 +29,17 @@ func (b *braiins) Read(ctx context.Context) (Reading, error) {
 }
 
 func (b *braiins) Sleep(ctx context.Context) (Outcome, error) {
-	r, err := b.Read(ctx)
-	if err != nil {
-		return Sent, err
-	}
-	if r.State == StateSleeping {
-		return AlreadyDone, nil
-	}
-	_, err = b.cg.Do(ctx, "pause")
-	return Sent, err
+	return ensure(ctx, b, asleep, func() error {
+		_, err := b.cg.Do(ctx, "pause")
+		return err
+	})
 }
 
 func (b *braiins) Wake(ctx context.Context) (Outcome, error) {
-	r, err := b.Read(ctx)
-	if err != nil {
-		return Sent, err
-	}
-	if r.State == StateHashing || r.State == StateStarting {
-		return AlreadyDone, nil
-	}
-	_, err = b.cg.Do(ctx, "resume")
-	return Sent, err
+	return ensure(ctx, b, awake, func() error {
+		_, err := b.cg.Do(ctx, "resume")
+		return err
+	})
 }
 
 func (b *braiins) SetPowerTarget(ctx context.Context, watts int) (Outcome, error) {
@@ -125,7 +115,7 @@ func (a *antminer) Sleep(ctx context.Context) (Outcome, error) {
 	if err != nil {
 		return Sent, err
 	}
-	if r.State == StateSleeping {
+	if asleep(r.State) {
 		return AlreadyDone, nil
 	}
 	return a.setMode(ctx, AntminerModeSleep)
@@ -218,27 +208,17 @@ func objOrNil(r *WhatsminerReply, err error) map[string]any {
 }
 
 func (w *whatsminer) Sleep(ctx context.Context) (Outcome, error) {
-	r, err := w.Read(ctx)
-	if err != nil {
-		return Sent, err
-	}
-	if r.State == StateSleeping {
-		return AlreadyDone, nil
-	}
-	_, err = w.api.Set(ctx, "set.miner.service", "stop")
-	return Sent, err
+	return ensure(ctx, w, asleep, func() error {
+		_, err := w.api.Set(ctx, "set.miner.service", "stop")
+		return err
+	})
 }
 
 func (w *whatsminer) Wake(ctx context.Context) (Outcome, error) {
-	r, err := w.Read(ctx)
-	if err != nil {
-		return Sent, err
-	}
-	if r.State == StateHashing || r.State == StateStarting {
-		return AlreadyDone, nil
-	}
-	_, err = w.api.Set(ctx, "set.miner.service", "start")
-	return Sent, err
+	return ensure(ctx, w, awake, func() error {
+		_, err := w.api.Set(ctx, "set.miner.service", "start")
+		return err
+	})
 }
 
 func (w *whatsminer) SetPowerTarget(ctx context.Context, watts int) (Outcome, error) {

@@ -58,30 +58,20 @@ func (l *luxOS) session(ctx context.Context, fn func(sid string) error) error {
 }
 
 func (l *luxOS) Sleep(ctx context.Context) (Outcome, error) {
-	r, err := l.Read(ctx)
-	if err != nil {
-		return Sent, err
-	}
-	if r.State == StateSleeping {
-		return AlreadyDone, nil
-	}
-	return Sent, l.session(ctx, func(sid string) error {
-		_, err := l.cg.Do(ctx, "curtail", sid, "sleep")
-		return err
+	return ensure(ctx, l, asleep, func() error {
+		return l.session(ctx, func(sid string) error {
+			_, err := l.cg.Do(ctx, "curtail", sid, "sleep")
+			return err
+		})
 	})
 }
 
 func (l *luxOS) Wake(ctx context.Context) (Outcome, error) {
-	r, err := l.Read(ctx)
-	if err != nil {
-		return Sent, err
-	}
-	if r.State == StateHashing || r.State == StateStarting {
-		return AlreadyDone, nil
-	}
-	return Sent, l.session(ctx, func(sid string) error {
-		_, err := l.cg.Do(ctx, "curtail", sid, "wakeup")
-		return err
+	return ensure(ctx, l, awake, func() error {
+		return l.session(ctx, func(sid string) error {
+			_, err := l.cg.Do(ctx, "curtail", sid, "wakeup")
+			return err
+		})
 	})
 }
 

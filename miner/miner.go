@@ -123,6 +123,24 @@ type Controller interface {
 	Blink(ctx context.Context, on bool) (Outcome, error)
 }
 
+// ensure is the idempotent shape of Sleep and Wake: read telemetry, return
+// AlreadyDone when done holds for its state, otherwise send.
+func ensure(ctx context.Context, r Reader, done func(State) bool, send func() error) (Outcome, error) {
+	rd, err := r.Read(ctx)
+	if err != nil {
+		return Sent, err
+	}
+	if done(rd.State) {
+		return AlreadyDone, nil
+	}
+	return Sent, send()
+}
+
+// asleep and awake are the states that satisfy Sleep and Wake; a miner
+// already starting is awake, as sending wake again would restart its boot.
+func asleep(s State) bool { return s == StateSleeping }
+func awake(s State) bool  { return s == StateHashing || s == StateStarting }
+
 // Reader reads telemetry.
 type Reader interface {
 	Read(ctx context.Context) (Reading, error)

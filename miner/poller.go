@@ -27,7 +27,7 @@ type Poller struct {
 // Sweep reads every miner once and returns results in the order given.
 func (p *Poller) Sweep(ctx context.Context, miners []Miner) []PollResult {
 	out := make([]PollResult, len(miners))
-	p.each(ctx, len(miners), func(i int) {
+	Each(len(miners), p.Concurrency, func(i int) {
 		r, err := miners[i].Read(ctx)
 		out[i] = PollResult{Target: miners[i].Target(), Reading: r, Err: err}
 	})
@@ -40,7 +40,9 @@ func (p *Poller) Sweep(ctx context.Context, miners []Miner) []PollResult {
 func (p *Poller) Scan(ctx context.Context, targets []Target) ([]Miner, []PollResult) {
 	miners := make([]Miner, len(targets))
 	out := make([]PollResult, len(targets))
-	p.each(ctx, len(targets), func(i int) {
+	// Every target runs even after ctx ends: the dial then fails at once
+	// with the cancellation, so each miner is accounted for in the results.
+	Each(len(targets), p.Concurrency, func(i int) {
 		out[i].Target = targets[i]
 		m, err := Dial(ctx, targets[i], p.Options)
 		if err != nil {
@@ -64,9 +66,10 @@ func (p *Poller) Scan(ctx context.Context, targets []Target) ([]Miner, []PollRes
 	return miners, out
 }
 
-// each runs fn(0..n-1) on at most Concurrency goroutines.
-func (p *Poller) each(ctx context.Context, n int, fn func(i int)) {
-	workers := p.Concurrency
+// Each runs fn(0..n-1) on at most workers goroutines (workers <= 0:
+// DefaultConcurrency) and returns when all have run. The fleet controller
+// shares it so polls and commands are bounded the same way.
+func Each(n, workers int, fn func(i int)) {
 	if workers <= 0 {
 		workers = DefaultConcurrency
 	}
@@ -80,8 +83,6 @@ func (p *Poller) each(ctx context.Context, n int, fn func(i int)) {
 			}
 		})
 	}
-	// Every index runs even after ctx ends: the dial then fails at once with
-	// the cancellation, so each miner is accounted for in the results.
 	for i := range n {
 		next <- i
 	}

@@ -110,14 +110,53 @@ func TestZeroRentLeaseIsMinusCapex(t *testing.T) {
 	}
 }
 
-func TestSubsidySchedule(t *testing.T) {
+// blockReward sums the consensus subsidy (market.SubsidyAtHeight, tested
+// there) over a block range, including ranges that straddle a halving.
+func TestBlockReward(t *testing.T) {
 	for _, tc := range []struct {
-		h    int
-		want float64
-	}{{0, 50}, {209_999, 50}, {210_000, 25}, {839_999, 6.25}, {840_000, 3.125}, {1_050_000, 1.5625}, {6_930_000, 0}} {
-		if got := SubsidyBTC(tc.h); got != tc.want {
-			t.Errorf("SubsidyBTC(%d) = %v, want %v", tc.h, got, tc.want)
+		from, to int
+		want     float64
+	}{
+		{0, 1, 50}, {209_999, 210_001, 75}, {839_000, 841_000, 1000*6.25 + 1000*3.125},
+		{840_000, 840_000 + BlocksPerMonth, BlocksPerMonth * 3.125}, {6_930_000, 6_930_010, 0},
+	} {
+		if got := blockReward(tc.from, tc.to); got != tc.want {
+			t.Errorf("blockReward(%d, %d) = %v, want %v", tc.from, tc.to, got, tc.want)
 		}
+	}
+}
+
+// Spot power keeps the expected price: each month's draw is mean-one
+// lognormal around the escalated PPA-style mean.
+func TestSpotPowerMean(t *testing.T) {
+	c := Defaults()
+	c.Power.Model, c.Power.Volatility = "spot", 0.4
+	c.HorizonYears = 2
+	m, err := newModel(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.newScratch()
+	const n = 20_000
+	sum := make([]float64, m.T)
+	for p := 0; p < n; p++ {
+		m.draw(s, 2, p, allStrategies)
+		for k := range sum {
+			sum[k] += s.pw[k]
+		}
+	}
+	for _, k := range []int{0, 11, 12, 23} {
+		got, want := sum[k]/n, m.powerMean[k]
+		if math.Abs(got/want-1) > 0.015 { // σ/√n ≈ 0.3 %
+			t.Errorf("month %d mean spot price %.2f, want ≈ %.2f", k, got, want)
+		}
+	}
+	if m.powerMean[12] != c.Power.PricePerMWh*(1+c.Power.Escalator) {
+		t.Errorf("month 12 mean %.4f, want one escalator step", m.powerMean[12])
+	}
+	r := run1(t, c, 200)
+	if s := r.Strategies[HPC].NPVPerMW; !(s.P90 > s.P10) {
+		t.Fatalf("spot power run has no spread: %+v", s)
 	}
 }
 

@@ -3,16 +3,17 @@ package plan
 import (
 	"fmt"
 	"math"
+
+	"github.com/jouleworks/joule/market"
 )
 
 // Calendar and protocol constants. A month is 1/12 of a Julian year, so a
 // spreadsheet reproduces the engine with the same three numbers.
 const (
-	HoursPerMonth    = 8766.0 / 12 // 730.5
-	BlocksPerMonth   = 4383        // 144 blocks/day × 30.4375 days
-	HalvingInterval  = 210_000     // blocks between subsidy halvings
-	initialSubsidySa = 50 * 100_000_000
-	thPerEH          = 1e6
+	HoursPerMonth   = 8766.0 / 12 // 730.5
+	BlocksPerMonth  = 4383        // 144 blocks/day × 30.4375 days
+	HalvingInterval = market.HalvingInterval
+	thPerEH         = 1e6
 )
 
 // Strategy names one way to use the site.
@@ -42,16 +43,6 @@ func (s Strategy) String() string {
 		return "switch"
 	}
 	return fmt.Sprintf("Strategy(%d)", int(s))
-}
-
-// SubsidyBTC returns the block subsidy at height h, in BTC, halving every
-// 210,000 blocks with the protocol's satoshi right-shift.
-func SubsidyBTC(h int) float64 {
-	n := h / HalvingInterval
-	if n >= 64 {
-		return 0
-	}
-	return float64(int64(initialSubsidySa)>>uint(n)) / 1e8
 }
 
 // model holds everything about a run that does not depend on the random
@@ -216,18 +207,14 @@ func newModel(cfg Config, daily []float64) (*model, error) {
 	return m, nil
 }
 
-// blockReward sums the subsidy of blocks [from, to) in BTC.
+// blockReward sums the subsidy of blocks [from, to) in BTC. It adds whole
+// satoshis per halving era, so a month that spans a halving is exact.
 func blockReward(from, to int) float64 {
 	var sats int64
 	for h := from; h < to; {
-		next := (h/HalvingInterval + 1) * HalvingInterval
-		if next > to {
-			next = to
-		}
-		n := h / HalvingInterval
-		if n < 64 {
-			sats += int64(next-h) * (int64(initialSubsidySa) >> uint(n))
-		}
+		next := min((h/HalvingInterval+1)*HalvingInterval, to)
+		perBlock := int64(math.Round(market.SubsidyAtHeight(int64(h)) * 1e8))
+		sats += int64(next-h) * perBlock
 		h = next
 	}
 	return float64(sats) / 1e8

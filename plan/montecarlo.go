@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -202,7 +203,7 @@ func quantile(s []float64, q float64) float64 {
 }
 
 func (s Stats) scale(f float64) Stats {
-	return Stats{Mean: s.Mean * f, Std: s.Std * abs(f), P10: s.P10 * f, P50: s.P50 * f, P90: s.P90 * f, Min: s.Min * f, Max: s.Max * f}
+	return Stats{Mean: s.Mean * f, Std: s.Std * math.Abs(f), P10: s.P10 * f, P50: s.P50 * f, P90: s.P90 * f, Min: s.Min * f, Max: s.Max * f}
 }
 
 func summarise(cfg Config, paths []pathResult) *Result {
@@ -249,4 +250,13 @@ func summarise(cfg Config, paths []pathResult) *Result {
 		res.Switch.DecisionMonth = &ms
 	}
 	return res
+}
+
+// sqrtPos is a square root that maps the tiny negative variances rounding
+// can produce to 0.
+func sqrtPos(x float64) float64 {
+	if x <= 0 {
+		return 0
+	}
+	return math.Sqrt(x)
 }

@@ -276,19 +276,18 @@ func (m *model) valueMine(s *scratch, rec *recorder) float64 {
 // valueLease is the lease strategy with conversion starting at month 0. It
 // does not depend on the path: rent is contracted.
 func (m *model) valueLease(rec *recorder) float64 {
-	var npv, last12 float64
-	for k := 0; k < m.T; k++ {
+	var npv float64
+	ops := make([]float64, m.T)
+	for k := range ops {
 		rent, opex, capex := m.leaseMonth(k)
 		op := rent - opex
+		ops[k] = op
 		npv += op*m.v[k+1] - capex*m.v[k]
-		if k >= m.T-12 {
-			last12 += op
-		}
 		if rec != nil {
 			rec.add(Lease, MonthFlow{Month: k, Strategy: "lease", Revenue: rent, Opex: opex, Capex: capex, Operating: op})
 		}
 	}
-	return npv + m.cfg.Lease.ExitMultiple*math.Max(0, last12)*m.v[m.T]
+	return npv + m.cfg.Lease.ExitMultiple*exitBase(ops)*m.v[m.T]
 }
 
 // valueHPC is the HPC strategy with conversion starting at month 0.
@@ -318,12 +317,8 @@ func gpuRent(rev, gpuHours float64) float64 {
 
 // exitBase is the last 12 months of operating cash flow, floored at zero.
 func exitBase(op []float64) float64 {
-	lo := len(op) - 12
-	if lo < 0 {
-		lo = 0
-	}
 	var s float64
-	for _, x := range op[lo:] {
+	for _, x := range op[max(len(op)-12, 0):] {
 		s += x
 	}
 	return math.Max(0, s)

@@ -1,7 +1,5 @@
 package plan
 
-import "math"
-
 // Result is a finished valuation. Its JSON form is documented key by key
 // in docs/plan.md.
 type Result struct {
@@ -93,12 +91,3 @@ func (r *Result) Best() StrategyResult {
 	}
 	return best
 }
-
-func sqrtPos(x float64) float64 {
-	if x <= 0 {
-		return 0
-	}
-	return math.Sqrt(x)
-}
-
-func abs(x float64) float64 { return math.Abs(x) }

@@ -141,10 +141,11 @@ func short(x float64) string {
 	}
 }
 
-// money0 formats x with thousands separators and no decimals.
+// money0 formats x with thousands separators and no decimals. A negative x
+// that rounds to zero prints "0", not "-0".
 func money0(x float64) string {
-	neg := x < 0
 	s := fmt.Sprintf("%.0f", math.Abs(x))
+	neg := x < 0 && s != "0"
 	var b strings.Builder
 	for i, r := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,36 +37,13 @@ func TestTextGolden(t *testing.T) {
 	}
 }
 
-// Spot power keeps the expected price: each month's draw is mean-one
-// lognormal around the escalated PPA-style mean.
-func TestSpotPowerMean(t *testing.T) {
-	c := Defaults()
-	c.Power.Model, c.Power.Volatility = "spot", 0.4
-	c.HorizonYears = 2
-	m, err := newModel(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := m.newScratch()
-	const n = 20_000
-	sum := make([]float64, m.T)
-	for p := 0; p < n; p++ {
-		m.draw(s, 2, p, allStrategies)
-		for k := range sum {
-			sum[k] += s.pw[k]
+func TestMoney0(t *testing.T) {
+	for _, tc := range []struct {
+		x    float64
+		want string
+	}{{0, "0"}, {-0.4, "0"}, {-0.6, "-1"}, {999.5, "1,000"}, {1234567.49, "1,234,567"}, {-1234, "-1,234"}, {12, "12"}} {
+		if got := money0(tc.x); got != tc.want {
+			t.Errorf("money0(%v) = %q, want %q", tc.x, got, tc.want)
 		}
-	}
-	for _, k := range []int{0, 11, 12, 23} {
-		got, want := sum[k]/n, m.powerMean[k]
-		if math.Abs(got/want-1) > 0.015 { // σ/√n ≈ 0.3 %
-			t.Errorf("month %d mean spot price %.2f, want ≈ %.2f", k, got, want)
-		}
-	}
-	if m.powerMean[12] != c.Power.PricePerMWh*(1+c.Power.Escalator) {
-		t.Errorf("month 12 mean %.4f, want one escalator step", m.powerMean[12])
-	}
-	r := run1(t, c, 200)
-	if s := r.Strategies[HPC].NPVPerMW; !(s.P90 > s.P10) {
-		t.Fatalf("spot power run has no spread: %+v", s)
 	}
 }

@@ -87,7 +87,7 @@ func TestBacktestErrors(t *testing.T) {
 		{"bad date", []string{"--from", "July"}, "--from"},
 		{"reversed period", []string{"--from", "2025-02-01", "--to", "2025-01-01"}, "not after"},
 		{"missing price file", []string{"--prices", filepath.Join(dir, "none.csv"), "--hashprice", "0.05"}, "none.csv"},
-		{"prices without hashprice", []string{"--prices", badSite}, ""},
+		{"prices without hashprice", []string{"--prices", prices}, "give --btc FILE or --hashprice X"},
 		{"negative hashprice", []string{"--hashprice", "-1"}, "--hashprice"},
 		{"bad site", append([]string{"--site", badSite}, week...), "site.yaml:2: interconnect_mw"},
 		{"stray argument", []string{"now"}, "no arguments"},

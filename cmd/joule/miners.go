@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jouleworks/joule/miner"
@@ -84,7 +83,7 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	asJSON := fs.Bool("json", false, "print JSON instead of a table / result lines")
 	rate := fs.Float64("rate", 5, "commands per second (token bucket)")
 	burst := fs.Int("burst", 5, "command burst")
-	wait := fs.Duration("wait", 0, "after sleep/wake, wait up to this long for telemetry to confirm (0: don't wait)")
+	wait := fs.Duration("wait", 5*time.Minute, "after sleep/wake, wait up to this long for telemetry to confirm (stock firmware takes minutes to wake; 0: don't wait)")
 	off := fs.Bool("off", false, "with blink: turn the locate LED off")
 	if err := fs.Parse(rest); err != nil {
 		return err
@@ -153,14 +152,12 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	audit := slog.New(slog.NewTextHandler(stderr, nil))
 	cmdr := &miner.Commander{Limiter: miner.NewLimiter(*rate, *burst), Log: audit, Confirm: *wait, ConfirmEvery: time.Second}
 	// Results land in selection order, whatever order commands finish in.
-	var (
-		slots = make([]*miner.CommandRow, len(miners))
-		wg    sync.WaitGroup
-		sem   = make(chan struct{}, max(1, *conc))
-	)
+	slots := make([]*miner.CommandRow, len(miners))
+	var send []int // indexes of the miners to command
 	// Empty addresses inside a --cidr or --range block are skipped, as in a
 	// scan; an address named with --ips must answer.
 	blocks := sel.CIDR != "" || sel.Ranges != ""
+	models := make([]string, len(miners))
 	for i, m := range miners {
 		if m == nil && blocks && isAbsent(results[i].Err) {
 			continue
@@ -176,14 +173,14 @@ func runMiners(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if *model != "" && !strings.Contains(strings.ToLower(mdl), strings.ToLower(*model)) {
 			continue
 		}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			row := miner.CommandRowOf(cmdr.Run(ctx, m, action), mdl)
-			slots[i] = &row
-		})
+		models[i] = mdl
+		send = append(send, i)
 	}
-	wg.Wait()
+	miner.Each(len(send), max(1, *conc), func(j int) {
+		i := send[j]
+		row := miner.CommandRowOf(cmdr.Run(ctx, miners[i], action), models[i])
+		slots[i] = &row
+	})
 	rows := make([]miner.CommandRow, 0, len(slots))
 	failed := 0
 	for _, r := range slots {

@@ -96,12 +96,26 @@ func TestMinersSleepWakeProfile(t *testing.T) {
 			lux, luxIdx = mi.Addr.String(), mi.Index
 		}
 	}
+	// By default the command waits for telemetry: run the emulator's clock
+	// meanwhile so the LuxOS miner powers down.
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+				f.Advance(time.Second)
+			}
+		}
+	}()
 	out, stderr, err := runM(t, append([]string{"sleep", "--ips", lux}, ports...)...)
+	close(done)
 	if err != nil {
 		t.Fatalf("sleep: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(out, lux) || !strings.Contains(out, "sleep: ok, accepted") {
-		t.Errorf("sleep output %q", out)
+	if !strings.Contains(out, lux) || !strings.Contains(out, "sleep: ok, confirmed sleeping") {
+		t.Errorf("sleep output %q, want confirmed by telemetry", out)
 	}
 	if !strings.Contains(stderr, "miner command") || !strings.Contains(stderr, "action=sleep") {
 		t.Errorf("no audit line in %q", stderr)
@@ -123,7 +137,7 @@ func TestMinersSleepWakeProfile(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 || rows[0].Addr != lux || rows[0].Action != "profile -2" {
 		t.Errorf("profile --model output %s, want only %s", out, lux)
 	}
-	if _, _, err := runM(t, append([]string{"wake", "--ips", lux}, ports...)...); err != nil {
+	if _, _, err := runM(t, append([]string{"wake", "--ips", lux, "--wait", "0"}, ports...)...); err != nil {
 		t.Errorf("wake: %v", err)
 	}
 	if c := f.Commands(luxIdx); c.Sleep != 1 || c.Wake != 1 || c.Profile != 1 || c.Repeats != 0 {

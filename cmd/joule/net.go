@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jouleworks/joule/network/ledger"
+	"github.com/jouleworks/joule/network/model"
 	"github.com/jouleworks/joule/network/node"
 )
 
@@ -72,7 +73,7 @@ func runNetInit(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	o := node.InitOptions{P2PAddr: *p2p, RPCAddr: *rpc, HTTPAddr: *httpAddr, BlockTime: *blockTime}
 	p := ledger.DefaultParams()
 	if *host {
-		o.Host = &node.HostSettings{Models: []string{"joule-ref-1"}, Nonces: *nonces, Workers: 0, Bond: p.MinBond, Endpoint: "http://" + *httpAddr}
+		o.Host = &node.HostSettings{Models: []string{model.RefModel}, Nonces: *nonces, Bond: p.MinBond, Endpoint: "http://" + *httpAddr}
 	}
 	payer, err := node.InitSingle(*home, *chainID, o, p, *balance, *apiKey)
 	if err != nil {
@@ -104,7 +105,7 @@ func runNetStart(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer n.Stop()
 	fmt.Fprintf(stdout, "node %s running: gateway %s/v1, account %s\n", n.Config.Moniker, n.HTTPURL, node.Address(n.Account))
-	return followHeight(ctx, stdout, []*node.Node{n})
+	return followHeight(ctx, stdout, n)
 }
 
 func runNetTestnet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -161,13 +162,12 @@ func runNetTestnet(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "reached height %d\n", tn.Nodes[0].App.View().Height)
 		return nil
 	}
-	return followHeight(ctx, stdout, tn.Nodes)
+	return followHeight(ctx, stdout, tn.Nodes[0]) // every node commits the same state
 }
 
 // followHeight prints a line per epoch phase change, and each tallied
-// epoch's report, until ctx ends.
-func followHeight(ctx context.Context, stdout io.Writer, nodes []*node.Node) error {
-	n := nodes[0]
+// epoch's report, as node n commits them, until ctx ends.
+func followHeight(ctx context.Context, stdout io.Writer, n *node.Node) error {
 	var last ledger.Phase
 	reports := len(n.App.View().Reports)
 	for {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/jouleworks/joule/network/sim"
 )
@@ -35,10 +36,11 @@ func runNetSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return fmt.Errorf("net sim: unexpected argument %q", fs.Arg(0))
 	}
-	if *cheaters < 0 || *cheaters > 90 {
+	if !(*cheaters >= 0 && *cheaters <= 90) { // written so NaN fails too
 		return fmt.Errorf("net sim: --cheaters = %v, want 0..90", *cheaters)
 	}
-	cfg.CheaterPPM = uint32(*cheaters * 1e4)
+	// Rounded: 0.29 % is 2899.99… ppm in float64, and means 2900.
+	cfg.CheaterPPM = uint32(math.Round(*cheaters * 1e4))
 	res, err := sim.Run(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("net sim: %w", err)

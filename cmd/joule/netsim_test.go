@@ -60,6 +60,7 @@ func TestNetSimBadFlags(t *testing.T) {
 		{"--hosts", "3"},
 		{"--epochs", "-1"},
 		{"--cheaters", "95"},
+		{"--cheaters", "NaN"},
 		{"--bogus"},
 		{"extra"},
 	} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,7 +63,7 @@ func TestPlanJSONReportAndCashflows(t *testing.T) {
 				t.Errorf("%s npv_per_w lacks %s", s.Name, k)
 			}
 		}
-		if got, want := s.NPVPerW["p50"]*1e6, s.NPVPerMW["p50"]; got-want > 1e-6*max(1, want) || want-got > 1e-6*max(1, -want) {
+		if got, want := s.NPVPerW["p50"]*1e6, s.NPVPerMW["p50"]; math.Abs(got-want) > 1e-6*max(1, math.Abs(want)) {
 			t.Errorf("%s: per-W P50 × 1e6 = %v, per-MW P50 = %v", s.Name, got, want)
 		}
 		win += s.Win

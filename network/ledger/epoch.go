@@ -64,7 +64,7 @@ func (s *State) reveal(ep *Epoch, hash []byte) {
 	}
 }
 
-// duty is the sequential test on hosts' withholding and validators' votes.
+// dutyTest is the sequential test on hosts' withholding and validators' votes.
 var dutyTest = func() model.SPRT {
 	t, err := model.NewSPRT(model.DutySPRTConfig())
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 
 	"github.com/jouleworks/joule/network/model"
 	"github.com/jouleworks/joule/network/proof"
@@ -391,14 +391,9 @@ func appHash(encoded []byte) []byte {
 	return h[:]
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+// sortedKeys returns m's keys in order: state is walked in key order, never
+// in Go's randomised map order, so every node does the same.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func (s *State) account(addr string) *Account {
 	a, ok := s.Accounts[addr]

@@ -34,6 +34,22 @@ func (c *Chain) View() *ledger.State { return c.app.View() }
 // Changed returns a channel closed at the next commit.
 func (c *Chain) Changed() <-chan struct{} { return c.app.Changed() }
 
+// follow calls step with each committed state past genesis until ctx ends.
+// Blocks committed while step runs are coalesced: the next call sees the
+// newest state, and agents act on state, not on each block's events.
+func (c *Chain) follow(ctx context.Context, step func(*ledger.State)) {
+	for ctx.Err() == nil {
+		ch := c.Changed() // before View, so no commit is missed
+		if st := c.View(); st.Height > 0 {
+			step(st)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+	}
+}
+
 // submitAttempts bounds retries of a transaction whose nonce raced another.
 const submitAttempts = 4
 

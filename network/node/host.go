@@ -52,15 +52,14 @@ type Host struct {
 	addr  string
 
 	mu          sync.Mutex
-	sprints     map[uint64]*sprintResult
+	sprints     map[uint64]*proof.Tree // by epoch
 	transcripts map[string]*gateway.Transcript
-	busy        map[uint64]bool
+	// tasks is keyed by epoch (a sprint), or registerTask.
+	tasks *tasks[uint64]
 }
 
-type sprintResult struct {
-	tree    *proof.Tree
-	digests []proof.Digest
-}
+// registerTask is the tasks key of (re-)registration, which no epoch uses.
+const registerTask = ^uint64(0)
 
 // NewHost returns a host agent; Run drives it and Register mounts its HTTP
 // handlers.
@@ -71,9 +70,11 @@ func NewHost(chain *Chain, cfg HostConfig, log *slog.Logger) *Host {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = log.With("host", Address(cfg.Key)[:8])
 	return &Host{
-		cfg: cfg, chain: chain, addr: Address(cfg.Key), log: log.With("host", Address(cfg.Key)[:8]),
-		sprints: map[uint64]*sprintResult{}, transcripts: map[string]*gateway.Transcript{}, busy: map[uint64]bool{},
+		cfg: cfg, chain: chain, addr: Address(cfg.Key), log: log,
+		sprints: map[uint64]*proof.Tree{}, transcripts: map[string]*gateway.Transcript{},
+		tasks: newTasks[uint64](log, "host step failed", 2*time.Minute, false),
 	}
 }
 
@@ -89,17 +90,7 @@ func (h *Host) Register(mux *http.ServeMux) {
 
 // Run registers the host and takes part in every epoch until ctx ends.
 func (h *Host) Run(ctx context.Context) {
-	for ctx.Err() == nil {
-		ch := h.chain.Changed()
-		st := h.chain.View()
-		if st.Height > 0 {
-			h.step(ctx, st)
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-		}
-	}
+	h.chain.follow(ctx, func(st *ledger.State) { h.step(ctx, st) })
 }
 
 func (h *Host) step(ctx context.Context, st *ledger.State) {
@@ -109,7 +100,7 @@ func (h *Host) step(ctx context.Context, st *ledger.State) {
 		return
 	}
 	if me == nil || me.Endpoint != h.cfg.Endpoint || !slices.Equal(me.Models, sorted(h.cfg.Models)) {
-		h.once(ctx, ^uint64(0), func(ctx context.Context) error {
+		h.tasks.once(ctx, registerTask, func(ctx context.Context) error {
 			bond := h.cfg.Bond
 			if me != nil {
 				bond = 0
@@ -129,7 +120,7 @@ func (h *Host) step(ctx context.Context, st *ledger.State) {
 	}
 	params, seed := st.Params.Proof, ep.Seed
 	deadline := st.Params.EpochStart(e) + st.Params.SprintBlocks - 1 - commitMargin
-	h.once(ctx, e, func(ctx context.Context) error { return h.sprint(ctx, e, params, seed, deadline) })
+	h.tasks.once(ctx, e, func(ctx context.Context) error { return h.sprint(ctx, e, params, seed, deadline) })
 }
 
 // pruneTranscripts forgets transcripts whose validation window is over.
@@ -143,29 +134,6 @@ func (h *Host) pruneTranscripts(st *ledger.State) {
 			delete(h.transcripts, id)
 		}
 	}
-}
-
-// once runs f in the background unless a run for key is in flight; on
-// failure the next block retries it.
-func (h *Host) once(ctx context.Context, key uint64, f func(context.Context) error) {
-	h.mu.Lock()
-	if h.busy[key] {
-		h.mu.Unlock()
-		return
-	}
-	h.busy[key] = true
-	h.mu.Unlock()
-	go func() {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		err := f(ctx)
-		if err != nil && ctx.Err() == nil {
-			h.log.Warn("host step failed", "err", err)
-		}
-		h.mu.Lock()
-		delete(h.busy, key)
-		h.mu.Unlock()
-	}()
 }
 
 // commitMargin is how many blocks before the end of the sprint a host stops
@@ -195,7 +163,7 @@ func (h *Host) sprint(ctx context.Context, e uint64, params proof.Params, seed [
 			leaves[i] = proof.Leaf(uint64(i), digests[i])
 		}
 		h.mu.Lock()
-		h.sprints[e] = &sprintResult{tree: proof.Build(leaves), digests: digests}
+		h.sprints[e] = proof.Build(leaves)
 		for old := range h.sprints {
 			if old+2 < e {
 				delete(h.sprints, old)
@@ -204,9 +172,9 @@ func (h *Host) sprint(ctx context.Context, e uint64, params proof.Params, seed [
 		h.mu.Unlock()
 	}
 	h.mu.Lock()
-	sr := h.sprints[e]
+	tree := h.sprints[e]
 	h.mu.Unlock()
-	root, count := sr.tree.Root(), sr.tree.Count()
+	root, count := tree.Root(), tree.Count()
 	if count == 0 {
 		return fmt.Errorf("epoch %d: no nonce computed before the commit deadline", e)
 	}
@@ -247,13 +215,11 @@ func (h *Host) compute(ctx context.Context, w *proof.Weights, deadline int64) ([
 		digests = digests[:lo+n]
 		var wg sync.WaitGroup
 		for k := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for i := lo + k; i < lo+n; i += workers {
 					digests[i] = wks[k].Compute(i)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 	}
@@ -268,9 +234,9 @@ func (h *Host) serveOpenings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mu.Lock()
-	sr := h.sprints[e]
+	tree := h.sprints[e]
 	h.mu.Unlock()
-	if sr == nil {
+	if tree == nil {
 		http.Error(w, fmt.Sprintf("no sprint for epoch %d", e), http.StatusNotFound)
 		return
 	}
@@ -282,14 +248,14 @@ func (h *Host) serveOpenings(w http.ResponseWriter, r *http.Request) {
 	var out gateway.Openings
 	for _, f := range fields {
 		i, err := strconv.ParseUint(f, 10, 64)
-		if err != nil || i >= sr.tree.Count() {
-			http.Error(w, fmt.Sprintf("leaf %q: not in 0..%d", f, sr.tree.Count()-1), http.StatusBadRequest)
+		if err != nil || i >= tree.Count() {
+			http.Error(w, fmt.Sprintf("leaf %q: not in 0..%d", f, tree.Count()-1), http.StatusBadRequest)
 			return
 		}
 		// The leaf hash, not the digest: a validator must recompute the
 		// digest to check it, so it cannot vote without doing the work.
-		o := proof.Opening{Index: i, Digest: sr.digests[i], Path: sr.tree.Prove(i)}
-		b, err := o.Blind().MarshalBinary()
+		o := proof.LeafOpening{Index: i, Leaf: tree.Leaf(i), Path: tree.Prove(i)}
+		b, err := o.MarshalBinary()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -37,8 +38,10 @@ type Validator struct {
 	// tests and drills; see Options.LazyValidator).
 	lazy bool
 
+	// tasks is keyed "proof/<epoch>/<host>" or "inference/<escrow>".
+	tasks *tasks[string]
+
 	mu      sync.Mutex
-	busy    map[string]bool
 	weights map[[32]byte]*proof.Weights
 }
 
@@ -48,10 +51,12 @@ func NewValidator(chain *Chain, key ed25519.PrivateKey, backends []model.Backend
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = log.With("validator", Address(key)[:8])
 	v := &Validator{
 		chain: chain, key: key, addr: Address(key), backends: map[string]model.Backend{},
-		client: &http.Client{Timeout: 30 * time.Second}, log: log.With("validator", Address(key)[:8]),
-		busy: map[string]bool{}, weights: map[[32]byte]*proof.Weights{},
+		client: &http.Client{Timeout: 30 * time.Second}, log: log,
+		tasks:   newTasks[string](log, "validation step failed", time.Minute, true),
+		weights: map[[32]byte]*proof.Weights{},
 	}
 	for _, b := range backends {
 		for _, m := range b.Models() {
@@ -65,17 +70,11 @@ func NewValidator(chain *Chain, key ed25519.PrivateKey, backends []model.Backend
 
 // Run votes on whatever is assigned to this validator until ctx ends.
 func (v *Validator) Run(ctx context.Context) {
-	for ctx.Err() == nil {
-		ch := v.chain.Changed()
-		st := v.chain.View()
-		if st.Height > 0 && slices.Contains(st.Validators, v.addr) {
+	v.chain.follow(ctx, func(st *ledger.State) {
+		if slices.Contains(st.Validators, v.addr) {
 			v.step(ctx, st)
 		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-		}
-	}
+	})
 }
 
 func (v *Validator) step(ctx context.Context, st *ledger.State) {
@@ -94,7 +93,7 @@ func (v *Validator) step(ctx context.Context, st *ledger.State) {
 			if hs == nil {
 				continue
 			}
-			v.once(ctx, fmt.Sprintf("proof/%d/%s", e, host), func(ctx context.Context) error {
+			v.tasks.once(ctx, fmt.Sprintf("proof/%d/%s", e, host), func(ctx context.Context) error {
 				return v.checkProof(ctx, st.Params, ep, host, hs.Endpoint, c)
 			})
 		}
@@ -111,7 +110,7 @@ func (v *Validator) step(ctx context.Context, st *ledger.State) {
 		if hs == nil {
 			continue
 		}
-		v.once(ctx, "inference/"+id, func(ctx context.Context) error {
+		v.tasks.once(ctx, "inference/"+id, func(ctx context.Context) error {
 			return v.checkInference(ctx, id, es, hs.Endpoint)
 		})
 	}
@@ -121,40 +120,18 @@ func (v *Validator) step(ctx context.Context, st *ledger.State) {
 // epochs past their validation.
 func (v *Validator) forget(st *ledger.State) {
 	e, _, _ := st.Params.EpochAt(st.Height + 1)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for k := range v.busy {
+	epoch := strconv.FormatUint(e, 10)
+	v.tasks.forget(func(k string) bool {
 		if id, ok := strings.CutPrefix(k, "inference/"); ok {
-			if es := st.Escrows[id]; es == nil || es.State != ledger.EscrowSettled {
-				delete(v.busy, k)
-			}
-		} else if rest, ok := strings.CutPrefix(k, "proof/"); ok {
-			if n, _, _ := strings.Cut(rest, "/"); n != strconv.FormatUint(e, 10) {
-				delete(v.busy, k)
-			}
+			es := st.Escrows[id]
+			return es == nil || es.State != ledger.EscrowSettled
 		}
-	}
-}
-
-func (v *Validator) once(ctx context.Context, key string, f func(context.Context) error) {
-	v.mu.Lock()
-	if v.busy[key] {
-		v.mu.Unlock()
-		return
-	}
-	v.busy[key] = true
-	v.mu.Unlock()
-	go func() {
-		ctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		if err := f(ctx); err != nil && ctx.Err() == nil {
-			v.log.Warn("validation step failed", "task", key, "err", err)
-			// Let a later block retry.
-			v.mu.Lock()
-			delete(v.busy, key)
-			v.mu.Unlock()
+		if rest, ok := strings.CutPrefix(k, "proof/"); ok {
+			n, _, _ := strings.Cut(rest, "/")
+			return n != epoch
 		}
-	}()
+		return false
+	})
 }
 
 func (v *Validator) epochWeights(p proof.Params, seed [32]byte) (*proof.Weights, error) {
@@ -322,11 +299,6 @@ func (v *Validator) verdict(ctx context.Context, id string, es *ledger.Escrow, e
 	return true, "", nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+// sortedKeys returns m's keys in order: state is walked in key order, never
+// in Go's randomised map order, so every node does the same.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -52,39 +52,17 @@ func VerifyOpening(wk *Worker, root [32]byte, count uint64, o Opening) error {
 // MarshalBinary encodes o as u64le index || 16-byte digest || u8 path length
 // || 32-byte path nodes.
 func (o Opening) MarshalBinary() ([]byte, error) {
-	if len(o.Path) > MaxPathLen {
-		return nil, fmt.Errorf("opening path has %d nodes, max %d: %w", len(o.Path), MaxPathLen, ErrEncoding)
-	}
-	b := make([]byte, 0, 8+DigestSize+1+32*len(o.Path))
-	b = binary.LittleEndian.AppendUint64(b, o.Index)
-	b = append(b, o.Digest[:]...)
-	b = append(b, byte(len(o.Path)))
-	for _, h := range o.Path {
-		b = append(b, h[:]...)
-	}
-	return b, nil
+	return appendOpening(o.Index, o.Digest[:], o.Path)
 }
 
 // UnmarshalBinary decodes what MarshalBinary wrote, rejecting short,
 // over-long or trailing input with an error wrapping ErrEncoding.
 func (o *Opening) UnmarshalBinary(b []byte) error {
-	const head = 8 + DigestSize + 1
-	if len(b) < head {
-		return fmt.Errorf("opening is %d bytes, header needs %d: %w", len(b), head, ErrEncoding)
+	index, path, err := parseOpening("opening", b, o.Digest[:])
+	if err != nil {
+		return err
 	}
-	n := int(b[head-1])
-	if n > MaxPathLen {
-		return fmt.Errorf("opening path length %d at byte %d exceeds %d: %w", n, head-1, MaxPathLen, ErrEncoding)
-	}
-	if want := head + 32*n; len(b) != want {
-		return fmt.Errorf("opening is %d bytes, path of %d nodes needs %d: %w", len(b), n, want, ErrEncoding)
-	}
-	o.Index = binary.LittleEndian.Uint64(b)
-	copy(o.Digest[:], b[8:])
-	o.Path = make([][32]byte, n)
-	for i := range o.Path {
-		copy(o.Path[i][:], b[head+32*i:])
-	}
+	o.Index, o.Path = index, path
 	return nil
 }
 
@@ -94,13 +72,7 @@ func (o *Opening) UnmarshalBinary(b []byte) error {
 // without digests, cannot produce digests that hash into the root). It
 // returns nil, or an error wrapping ErrIndex or ErrBadPath.
 func CheckOpening(root [32]byte, count uint64, o Opening) error {
-	if o.Index >= count {
-		return fmt.Errorf("opening of leaf %d, commitment has %d: %w", o.Index, count, ErrIndex)
-	}
-	if !Verify(root, count, o.Index, Leaf(o.Index, o.Digest), o.Path) {
-		return fmt.Errorf("opening of leaf %d: %w", o.Index, ErrBadPath)
-	}
-	return nil
+	return CheckLeafOpening(root, count, o.Blind())
 }
 
 // LeafOpening is how a host answers a validator: the committed leaf hash
@@ -155,38 +127,54 @@ func VerifyLeafOpening(wk *Worker, root [32]byte, count uint64, o LeafOpening) e
 // MarshalBinary encodes o as u64le index || 32-byte leaf || u8 path length
 // || 32-byte path nodes.
 func (o LeafOpening) MarshalBinary() ([]byte, error) {
-	if len(o.Path) > MaxPathLen {
-		return nil, fmt.Errorf("opening path has %d nodes, max %d: %w", len(o.Path), MaxPathLen, ErrEncoding)
-	}
-	b := make([]byte, 0, 8+32+1+32*len(o.Path))
-	b = binary.LittleEndian.AppendUint64(b, o.Index)
-	b = append(b, o.Leaf[:]...)
-	b = append(b, byte(len(o.Path)))
-	for _, h := range o.Path {
-		b = append(b, h[:]...)
-	}
-	return b, nil
+	return appendOpening(o.Index, o.Leaf[:], o.Path)
 }
 
 // UnmarshalBinary decodes what MarshalBinary wrote, rejecting short,
 // over-long or trailing input with an error wrapping ErrEncoding.
 func (o *LeafOpening) UnmarshalBinary(b []byte) error {
-	const head = 8 + 32 + 1
+	index, path, err := parseOpening("leaf opening", b, o.Leaf[:])
+	if err != nil {
+		return err
+	}
+	o.Index, o.Path = index, path
+	return nil
+}
+
+// appendOpening encodes the layout both opening kinds share: u64le index ||
+// body (digest or leaf) || u8 path length || 32-byte path nodes.
+func appendOpening(index uint64, body []byte, path [][32]byte) ([]byte, error) {
+	if len(path) > MaxPathLen {
+		return nil, fmt.Errorf("opening path has %d nodes, max %d: %w", len(path), MaxPathLen, ErrEncoding)
+	}
+	b := make([]byte, 0, 8+len(body)+1+32*len(path))
+	b = binary.LittleEndian.AppendUint64(b, index)
+	b = append(b, body...)
+	b = append(b, byte(len(path)))
+	for _, h := range path {
+		b = append(b, h[:]...)
+	}
+	return b, nil
+}
+
+// parseOpening decodes what appendOpening wrote into body (whose length is
+// the body's size), naming kind in its errors.
+func parseOpening(kind string, b, body []byte) (index uint64, path [][32]byte, err error) {
+	head := 8 + len(body) + 1
 	if len(b) < head {
-		return fmt.Errorf("leaf opening is %d bytes, header needs %d: %w", len(b), head, ErrEncoding)
+		return 0, nil, fmt.Errorf("%s is %d bytes, header needs %d: %w", kind, len(b), head, ErrEncoding)
 	}
 	n := int(b[head-1])
 	if n > MaxPathLen {
-		return fmt.Errorf("leaf opening path length %d at byte %d exceeds %d: %w", n, head-1, MaxPathLen, ErrEncoding)
+		return 0, nil, fmt.Errorf("%s path length %d at byte %d exceeds %d: %w", kind, n, head-1, MaxPathLen, ErrEncoding)
 	}
 	if want := head + 32*n; len(b) != want {
-		return fmt.Errorf("leaf opening is %d bytes, path of %d nodes needs %d: %w", len(b), n, want, ErrEncoding)
+		return 0, nil, fmt.Errorf("%s is %d bytes, path of %d nodes needs %d: %w", kind, len(b), n, want, ErrEncoding)
 	}
-	o.Index = binary.LittleEndian.Uint64(b)
-	copy(o.Leaf[:], b[8:])
-	o.Path = make([][32]byte, n)
-	for i := range o.Path {
-		copy(o.Path[i][:], b[head+32*i:])
+	copy(body, b[8:])
+	path = make([][32]byte, n)
+	for i := range path {
+		copy(path[i][:], b[head+32*i:])
 	}
-	return nil
+	return binary.LittleEndian.Uint64(b), path, nil
 }

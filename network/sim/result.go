@@ -178,7 +178,7 @@ func (r *Result) fill(hs []*state, t totals, cfg Config) {
 		RewardGini:         gini(ops(opBase, float64(t.baselineOwner))),
 		ComputeGini:        r.Joule.ComputeGini,
 		HonestComputeShare: float64(honestBaselineMiner) / float64(max(t.baselinePot, 1)),
-		ComputeShare:       0.41,
+		ComputeShare:       ratio(t.baselineMiner, t.baselinePot),
 	}
 	r.Totals = TotalsJSON{t.minted, t.paid, t.burned, t.pool, t.refunded, t.tokens, t.validated, t.baselinePot, t.feesRequested, t.slashedToPool}
 }

@@ -442,6 +442,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 		ledger.baselineOwner += owner + md + sd
+		ledger.baselineMiner += miners - md
 		ledger.baselinePot += basePot
 		ledger.feesRequested += feesRequested
 	}
@@ -454,7 +455,7 @@ type totals struct {
 	minted, paid, burned, pool, refunded uint64
 	tokens, validated                    uint64
 	baselineOwner, baselinePot           uint64
-	baselineHonestMiner                  uint64
+	baselineHonestMiner, baselineMiner   uint64
 	feesRequested, slashedToPool         uint64
 }
 

@@ -61,6 +61,12 @@ func TestCatchesCheaters(t *testing.T) {
 			t.Errorf("seed %d: honest reward share %.3f for %.3f of compute (baseline %.3f), want ≥ its compute share and above baseline",
 				seed, r.Joule.HonestComputeShare, honest.ComputeShare, r.Baseline.HonestComputeShare)
 		}
+		// The baseline pays miners 41 % of each pot, less the split's
+		// rounding dust (which goes to the owner).
+		if c := r.Baseline.ComputeShare; c > 0.41 || c < 0.409 || r.Baseline.HonestComputeShare > c {
+			t.Errorf("seed %d: baseline compute share %.4f (honest %.4f), want in [0.409, 0.41] and ≥ honest",
+				seed, c, r.Baseline.HonestComputeShare)
+		}
 		for _, b := range r.Behaviours {
 			if b.Behaviour != "honest" && b.RewardShare > b.ComputeShare+0.005 {
 				t.Errorf("seed %d: %s earned %.3f of rewards for %.3f of compute", seed, b.Behaviour, b.RewardShare, b.ComputeShare)
