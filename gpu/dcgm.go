@@ -31,7 +31,7 @@ func ParseDCGM(r io.Reader, source string) ([]Sample, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(r)
 	if err != nil {
-		return nil, &ParseError{Source: source, Err: err}
+		return nil, &ParseError{File: source, Err: err}
 	}
 	byKey := map[string]*Sample{}
 	var fbFree, fbRes = map[string]float64{}, map[string]float64{}
@@ -53,13 +53,13 @@ func ParseDCGM(r io.Reader, source string) ([]Sample, error) {
 			if g, ok := labels["gpu"]; ok {
 				n, err := strconv.Atoi(g)
 				if err != nil || n < 0 {
-					return nil, &ParseError{Source: source, Field: name + `{gpu}`, Value: g, Err: fmt.Errorf("want a GPU index ≥ 0")}
+					return nil, &ParseError{File: source, Field: name + `{gpu}`, Value: g, Err: fmt.Errorf("want a GPU index ≥ 0")}
 				}
 				idx = n
 			}
 			uuid := labels["UUID"]
 			if uuid == "" && idx < 0 {
-				return nil, &ParseError{Source: source, Field: name, Err: fmt.Errorf("%w: sample has neither a gpu nor a UUID label", ErrFormat)}
+				return nil, &ParseError{File: source, Field: name, Err: fmt.Errorf("%w: sample has neither a gpu nor a UUID label", ErrFormat)}
 			}
 			key := labels["Hostname"] + "/" + uuid
 			if uuid == "" {

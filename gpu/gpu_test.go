@@ -73,7 +73,7 @@ var smiBad = []struct {
 	in, want string
 }{
 	{"0, GPU-a, H100, 45, 250, 700, 41, 1024\n", "line 1: unexpected format: 8 fields, want 9"},
-	{"0, GPU-a, H100, lots, 250, 700, 41, 1024, 2048\n", `line 1 field utilization.gpu value "lots"`},
+	{"0, GPU-a, H100, lots, 250, 700, 41, 1024, 2048\n", `line 1 field "utilization.gpu" value "lots"`},
 	{"0, GPU-a, H100, 45, 250 kW, 700, 41, 1024, 2048\n", `unknown unit "kW"`},
 	{"-1, GPU-a, H100, 45, 250, 700, 41, 1024, 2048\n", "want a GPU index ≥ 0"},
 	{"name, power.draw [W]\nH100, 250\n", "header has neither index nor uuid"},

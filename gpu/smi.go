@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/jouleworks/joule/market"
 	"io"
 	"math"
 	"strconv"
@@ -18,35 +19,9 @@ var SMIArgs = []string{"--query-gpu=" + SMIQuery, "--format=csv,noheader,nounits
 
 var smiFields = strings.Split(SMIQuery, ",")
 
-// ParseError reports bad input at a line and field.
-type ParseError struct {
-	Source string
-	Line   int
-	Field  string
-	Value  string
-	Err    error
-}
-
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Source)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, " line %d", e.Line)
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, " field %s", e.Field)
-	}
-	if e.Value != "" {
-		v := e.Value
-		if len(v) > 40 {
-			v = v[:40] + "…"
-		}
-		fmt.Fprintf(&b, " value %q", v)
-	}
-	return b.String() + ": " + e.Err.Error()
-}
-
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError reports bad input at a line and field; it is the market
+// readers' error type, so callers branch on one type for every input file.
+type ParseError = market.ParseError
 
 // ErrFormat means the input is not in the expected layout.
 var ErrFormat = errors.New("unexpected format")
@@ -74,7 +49,7 @@ func ParseSMI(r io.Reader, source string) ([]Sample, error) {
 		}
 		if err != nil {
 			// csv.ParseError already carries the line and column.
-			return out, &ParseError{Source: source, Err: err}
+			return out, &ParseError{File: source, Err: err}
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
@@ -90,13 +65,13 @@ func ParseSMI(r io.Reader, source string) ([]Sample, error) {
 					cols[i] = strings.ToLower(strings.TrimSpace(name))
 				}
 				if !contains(cols, "index") && !contains(cols, "uuid") {
-					return nil, &ParseError{Source: source, Line: line, Err: fmt.Errorf("%w: header has neither index nor uuid: %s", ErrFormat, strings.Join(rec, ","))}
+					return nil, &ParseError{File: source, Line: line, Err: fmt.Errorf("%w: header has neither index nor uuid: %s", ErrFormat, strings.Join(rec, ","))}
 				}
 				continue
 			}
 		}
 		if len(rec) != len(cols) {
-			return out, &ParseError{Source: source, Line: line, Err: fmt.Errorf("%w: %d fields, want %d (%s)", ErrFormat, len(rec), len(cols), strings.Join(cols, ","))}
+			return out, &ParseError{File: source, Line: line, Err: fmt.Errorf("%w: %d fields, want %d (%s)", ErrFormat, len(rec), len(cols), strings.Join(cols, ","))}
 		}
 		s := blank()
 		s.Source = source
@@ -107,7 +82,7 @@ func ParseSMI(r io.Reader, source string) ([]Sample, error) {
 			case "index":
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 0 {
-					return out, &ParseError{Source: source, Line: line, Field: cols[i], Value: v, Err: errors.New("want a GPU index ≥ 0")}
+					return out, &ParseError{File: source, Line: line, Field: cols[i], Value: v, Err: errors.New("want a GPU index ≥ 0")}
 				}
 				s.Index = n
 				continue
@@ -134,12 +109,12 @@ func ParseSMI(r io.Reader, source string) ([]Sample, error) {
 			}
 			f, err := smiNumber(v)
 			if err != nil {
-				return out, &ParseError{Source: source, Line: line, Field: cols[i], Value: v, Err: err}
+				return out, &ParseError{File: source, Line: line, Field: cols[i], Value: v, Err: err}
 			}
 			*dst = f
 		}
 		if s.Index < 0 && s.UUID == "" {
-			return out, &ParseError{Source: source, Line: line, Err: fmt.Errorf("%w: row has neither an index nor a uuid", ErrFormat)}
+			return out, &ParseError{File: source, Line: line, Err: fmt.Errorf("%w: row has neither an index nor a uuid", ErrFormat)}
 		}
 		out = append(out, s)
 	}
