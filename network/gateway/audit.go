@@ -54,14 +54,14 @@ func (s *Server) audit(r relayed, done *InferDone) error {
 		s.log.Warn("host receipt does not cover the relayed transcript", "escrow", r.id, "host", r.host[:8], "relayed", hex.EncodeToString(h[:]), "host_says", done.TranscriptHash)
 		return fmt.Errorf("%w: %w (escrow %s)", errHost, ErrReceipt, r.id)
 	}
-	go s.watchSettlement(r, h[:], sig)
+	s.watchers.Go(func() { s.watchSettlement(r, h[:], sig) })
 	return nil
 }
 
 // watchSettlement waits for the host to settle r's escrow and disputes a
 // settlement whose transcript hash is not the relayed one.
 func (s *Server) watchSettlement(r relayed, relayedHash, receipt []byte) {
-	ctx, cancel := context.WithTimeout(context.Background(), settleWatch)
+	ctx, cancel := context.WithTimeout(s.ctx, settleWatch)
 	defer cancel()
 	for {
 		ch := s.chain.Changed()

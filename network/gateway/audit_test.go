@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/jouleworks/joule/network/ledger"
 	"github.com/jouleworks/joule/network/model"
@@ -99,5 +100,36 @@ func testAudit(t *testing.T) {
 	d := chain.sent[0].Dispute
 	if d.EscrowID != "e1" || !bytes.Equal(d.TranscriptHash, h[:]) || !ed25519.Verify(hostKey.Public().(ed25519.PublicKey), tx.ReceiptBytes("e1", d.TranscriptHash), d.Receipt) {
 		t.Fatalf("dispute %+v does not carry the relayed hash and the host's receipt", d)
+	}
+}
+
+// TestCloseEndsWatchers: a watcher still waiting for a settlement must not
+// outlive the gateway.
+func TestCloseEndsWatchers(t *testing.T) { synctest.Test(t, testCloseEndsWatchers) }
+
+func testCloseEndsWatchers(t *testing.T) {
+	hostKey := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	host := tx.PubKey(hostKey.Public().(ed25519.PublicKey)).String()
+	chain := &fakeChain{changed: make(chan struct{}), st: &ledger.State{Escrows: map[string]*ledger.Escrow{
+		"e1": {Host: host, State: ledger.EscrowOpen, Seed: 42},
+	}}}
+	s := New(chain, nil, nil)
+	req := InferRequest{Model: model.RefModel, Messages: []model.Message{{Role: "user", Content: "hi"}}, MaxTokens: 1}
+	tokens := []model.Token{{Text: "a", Logprob: -3}}
+	done := &InferDone{FinishReason: model.FinishLength, PromptTokens: 5, CompletionTokens: 1}
+	served := Transcript{EscrowID: "e1", Request: req, Seed: 42, Completion: model.Completion{
+		Model: req.Model, Tokens: tokens, FinishReason: done.FinishReason, PromptTokens: 5, CompletionTokens: 1}}
+	h, _ := served.Hash()
+	done.Receipt = hex.EncodeToString(ed25519.Sign(hostKey, tx.ReceiptBytes("e1", h[:])))
+	if err := s.audit(relayed{host: host, id: "e1", req: req, tokens: tokens}, done); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	s.Close() // the escrow is still open: only Close can end the watcher
+	if waited := time.Since(start); waited >= settleWatch {
+		t.Fatalf("Close waited %s, the whole settlement window: the watcher ignored it", waited)
+	}
+	if s.Disputes() != 0 {
+		t.Fatalf("disputes = %d, want 0", s.Disputes())
 	}
 }

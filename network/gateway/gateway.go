@@ -52,6 +52,12 @@ type Server struct {
 	mu       sync.Mutex
 	rng      *mrand.Rand
 	disputes int
+
+	// Settlement watchers run past the request that started them; ctx ends
+	// them on Close so none outlives the node it submits through.
+	ctx      context.Context
+	stop     context.CancelFunc
+	watchers sync.WaitGroup
 }
 
 // New returns a gateway over chain. keys maps API keys to the ledger
@@ -62,11 +68,20 @@ func New(chain Chain, keys map[string]ed25519.PrivateKey, log *slog.Logger) *Ser
 	}
 	var seed [32]byte
 	_, _ = rand.Read(seed[:])
+	ctx, stop := context.WithCancel(context.Background())
 	return &Server{
 		chain: chain, keys: keys, log: log, now: time.Now,
 		client: &http.Client{Timeout: 5 * time.Minute},
 		rng:    mrand.New(mrand.NewChaCha8(seed)),
+		ctx:    ctx, stop: stop,
 	}
+}
+
+// Close stops the settlement watchers and waits for them to return. Call it
+// after the HTTP server has stopped taking requests.
+func (s *Server) Close() {
+	s.stop()
+	s.watchers.Wait()
 }
 
 // Handler returns the gateway's routes.

@@ -60,6 +60,7 @@ type Node struct {
 	cmt    *cmtnode.Node
 	dbs    *dbSet
 	http   *http.Server
+	gw     *gateway.Server
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -136,7 +137,8 @@ func Start(ctx context.Context, homeDir string, o Options) (*Node, error) {
 	}
 	n.HTTPURL = "http://" + ln.Addr().String()
 	mux := http.NewServeMux()
-	gateway.New(n.Chain, keys, log).Register(mux)
+	n.gw = gateway.New(n.Chain, keys, log)
+	n.gw.Register(mux)
 	if hs := cfg.Host; hs != nil {
 		be, err := hostBackend(hs, o.Backends)
 		if err != nil {
@@ -188,6 +190,9 @@ func (n *Node) Stop() {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			_ = n.http.Shutdown(ctx)
 			cancel()
+		}
+		if n.gw != nil {
+			n.gw.Close()
 		}
 		if n.cmt.IsRunning() {
 			_ = n.cmt.Stop()
