@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +45,9 @@ type Server struct {
 	requests *prometheus.CounterVec
 	mux      *http.ServeMux
 	limiter  *limiter
+
+	curtailMu sync.Mutex
+	recent    RecentRequests // curtail request ids, for safe retries
 }
 
 // New validates cfg and builds the server.

@@ -310,3 +310,40 @@ func TestMutationRateLimit(t *testing.T) {
 		t.Fatalf("after refill: %d", resp.StatusCode)
 	}
 }
+
+// TestCurtailRetryIsIdempotent: a retried curtail request with the same
+// request_id gets the first event back instead of shedding the load again; a
+// new id is a new event.
+func TestCurtailRetryIsIdempotent(t *testing.T) {
+	srv, ex := newServer(t, api.RoleNone)
+	body := `{"mw":5,"within_s":600,"request_id":"dr-42"}`
+	resp, first := do(t, srv, "POST", "/api/v1/curtail", operatorTok, body)
+	if resp.StatusCode != 202 {
+		t.Fatalf("first request: %d %s, want 202", resp.StatusCode, first)
+	}
+	resp, again := do(t, srv, "POST", "/api/v1/curtail", operatorTok, body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("retry: %d %s, want 200", resp.StatusCode, again)
+	}
+	var a, b api.CurtailResponse
+	if err := json.Unmarshal([]byte(first), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(again), &b); err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != b.ID || !a.Deadline.Equal(b.Deadline) {
+		t.Fatalf("retry answered %+v, want the first event %+v", b, a)
+	}
+	if n := len(ex.Events); n != 1 {
+		t.Fatalf("%d events after a retry, want 1", n)
+	}
+	resp, _ = do(t, srv, "POST", "/api/v1/curtail", operatorTok, `{"mw":5,"within_s":600,"request_id":"dr-43"}`)
+	if resp.StatusCode != 202 || len(ex.Events) != 2 {
+		t.Fatalf("new request id: %d with %d events, want 202 and 2", resp.StatusCode, len(ex.Events))
+	}
+	long := strings.Repeat("x", 201)
+	if resp, msg := do(t, srv, "POST", "/api/v1/curtail", operatorTok, `{"mw":5,"within_s":600,"request_id":"`+long+`"}`); resp.StatusCode != 400 || !strings.Contains(msg, "request_id") {
+		t.Fatalf("over-long request_id: %d %s, want 400 naming request_id", resp.StatusCode, msg)
+	}
+}

@@ -214,6 +214,10 @@ type CurtailBody struct {
 	Deadline string   `json:"deadline"` // RFC 3339
 	WithinS  *float64 `json:"within_s"`
 	Reason   string   `json:"reason"`
+	// RequestID, when given, makes a retry safe: a repeat of a recent id
+	// returns the event the first request became (200) instead of shedding
+	// the megawatts again.
+	RequestID string `json:"request_id"`
 }
 
 // CurtailResponse is the 202 reply to POST /api/v1/curtail.
@@ -281,11 +285,29 @@ func (s *Server) curtail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.MW = *b.MW
+	if len(b.RequestID) > maxRequestIDLen {
+		s.fail(w, r, fieldErr("request_id", "at most %d characters", maxRequestIDLen))
+		return
+	}
+	// Held across the curtail so a retry racing the first copy finds it.
+	s.curtailMu.Lock()
+	defer s.curtailMu.Unlock()
+	if id, dup := s.recent.Lookup(b.RequestID); dup {
+		e, err := s.cfg.History.GridEvent(r.Context(), id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/events/%d", id))
+		writeJSON(w, http.StatusOK, CurtailResponse{ID: id, Deadline: e.Deadline.UTC(), StatusURL: fmt.Sprintf("/api/v1/events/%d", id)})
+		return
+	}
 	id, err := s.cfg.Site.RequestCurtail(r.Context(), req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.recent.Remember(b.RequestID, id)
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/events/%d", id))
 	writeJSON(w, http.StatusAccepted, CurtailResponse{ID: id, Deadline: req.Deadline.UTC(), StatusURL: fmt.Sprintf("/api/v1/events/%d", id)})
 }

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,13 +99,8 @@ type Bridge struct {
 	// curtail arrives at QoS 1, at least once, and a redelivered request
 	// must not shed the same megawatts twice.
 	mu   sync.Mutex
-	seen map[string]int64
+	seen api.RecentRequests
 }
-
-// maxSeen bounds the remembered request ids; past it the oldest half of
-// the window is forgotten (a redelivery comes within seconds, not after
-// thousands of requests).
-const maxSeen = 4096
 
 // Start connects to the broker, subscribes to <prefix>/curtail and
 // publishes event changes. Stop disconnects.
@@ -123,7 +117,7 @@ func Start(ctx context.Context, site Site, o Options) (*Bridge, error) {
 	if o.ClientID == "" {
 		o.ClientID = "joule-" + strings.ReplaceAll(o.Prefix, "/", "-")
 	}
-	b := &Bridge{o: o, site: site, seen: map[string]int64{}}
+	b := &Bridge{o: o, site: site}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	opts := mqtt.NewClientOptions().AddBroker(o.Broker).SetClientID(o.ClientID).
 		SetUsername(o.Username).SetPassword(o.Password).
@@ -176,7 +170,7 @@ func (b *Bridge) handle(_ mqtt.Client, m mqtt.Message) {
 		// copy still finds it.
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if id, dup := b.seen[r.RequestID]; dup && r.RequestID != "" {
+		if id, dup := b.seen.Lookup(r.RequestID); dup {
 			b.o.Logger.Info("mqtt curtail repeated; already event", "request_id", r.RequestID, "id", id)
 			return
 		}
@@ -184,7 +178,7 @@ func (b *Bridge) handle(_ mqtt.Client, m mqtt.Message) {
 		id, err = b.site.Curtail(b.ctx, controller.EventRequest{Source: "mqtt", Requester: "mqtt:" + orDefault(r.RequestID, m.Topic()),
 			MW: mw, Deadline: deadline, Reason: r.Reason})
 		if err == nil {
-			b.remember(r.RequestID, id)
+			b.seen.Remember(r.RequestID, id)
 			b.o.Logger.Info("mqtt grid event", "id", id, "mw", mw, "deadline", deadline)
 			return
 		}
@@ -192,28 +186,6 @@ func (b *Bridge) handle(_ mqtt.Client, m mqtt.Message) {
 	b.o.Logger.Warn("mqtt curtail rejected", "err", err)
 	body, _ := json.Marshal(map[string]string{"request_id": r.RequestID, "error": err.Error()})
 	b.c.Publish(b.o.Prefix+"/rejected", 1, false, body)
-}
-
-// remember records an accepted request id (b.mu held).
-func (b *Bridge) remember(requestID string, id int64) {
-	if requestID == "" {
-		return
-	}
-	if len(b.seen) >= maxSeen {
-		// Event ids grow with time, so the lower half is the older half.
-		ids := make([]int64, 0, len(b.seen))
-		for _, v := range b.seen {
-			ids = append(ids, v)
-		}
-		slices.Sort(ids)
-		cut := ids[len(ids)/2]
-		for k, v := range b.seen {
-			if v < cut {
-				delete(b.seen, k)
-			}
-		}
-	}
-	b.seen[requestID] = id
 }
 
 func orDefault(s, d string) string {

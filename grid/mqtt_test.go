@@ -3,7 +3,6 @@ package grid
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -91,7 +90,7 @@ func (m message) Ack()              {}
 func TestRedeliveredRequestIsIdempotent(t *testing.T) {
 	now := time.Date(2025, 7, 14, 15, 0, 0, 0, time.UTC)
 	site := &countingSite{}
-	b := &Bridge{site: site, ctx: context.Background(), seen: map[string]int64{},
+	b := &Bridge{site: site, ctx: context.Background(),
 		o: Options{Prefix: "joule/t", Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)}}
 	req := []byte(`{"mw": 1.5, "within_s": 600, "request_id": "ercot-7"}`)
 	b.handle(nil, message{topic: "joule/t/curtail", payload: req})
@@ -103,20 +102,5 @@ func TestRedeliveredRequestIsIdempotent(t *testing.T) {
 	b.handle(nil, message{topic: "joule/t/curtail", payload: []byte(`{"mw": 1.5, "within_s": 600, "request_id": "ercot-8"}`)})
 	if len(site.reqs) != 2 || site.reqs[1].Requester != "mqtt:ercot-8" {
 		t.Fatalf("requests %+v, want a second event for ercot-8", site.reqs)
-	}
-}
-
-// TestSeenIsBounded: the remembered request ids stay under maxSeen and the
-// newest survive the trim.
-func TestSeenIsBounded(t *testing.T) {
-	b := &Bridge{seen: map[string]int64{}}
-	for i := range 3 * maxSeen {
-		b.remember(fmt.Sprintf("r%d", i), int64(i+1))
-	}
-	if n := len(b.seen); n > maxSeen {
-		t.Fatalf("%d request ids remembered, want ≤ %d", n, maxSeen)
-	}
-	if _, ok := b.seen[fmt.Sprintf("r%d", 3*maxSeen-1)]; !ok {
-		t.Fatal("the newest request id was forgotten")
 	}
 }
