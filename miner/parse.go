@@ -112,18 +112,12 @@ func (p *jsonParser) object(depth int) (any, error) {
 			return nil, err
 		}
 		m[k] = v
-		p.ws()
-		if p.i >= len(p.b) {
-			return nil, p.fail()
+		end, err := p.sep('}')
+		if err != nil {
+			return nil, err
 		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		if end {
 			return m, nil
-		default:
-			return nil, p.fail()
 		}
 	}
 }
@@ -143,20 +137,32 @@ func (p *jsonParser) array(depth int) (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		p.ws()
-		if p.i >= len(p.b) {
-			return nil, p.fail()
+		end, err := p.sep(']')
+		if err != nil {
+			return nil, err
 		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
+		if end {
 			return a, nil
-		default:
-			return nil, p.fail()
 		}
 	}
+}
+
+// sep consumes the separator after a member of an object or array: a comma
+// (more follow) or the closing byte (end reports true).
+func (p *jsonParser) sep(closing byte) (end bool, err error) {
+	p.ws()
+	if p.i >= len(p.b) {
+		return false, p.fail()
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case closing:
+		p.i++
+		return true, nil
+	}
+	return false, p.fail()
 }
 
 // str reads a string. Plain ASCII is copied directly; anything else is
